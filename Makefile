@@ -1,0 +1,20 @@
+.PHONY: demo test test-all bench lint
+
+# Main job: the example DAG end to end on an embedded SQLite Airflow home.
+demo:
+	scripts/demo.sh
+
+# The test suite on the newest supported Airflow line (3.3).
+test:
+	scripts/test.sh
+
+# The test suite on the oldest (3.1) and newest (3.3) supported Airflow lines.
+test-all:
+	AIRFLOW_LINE=3.1 scripts/test.sh
+	AIRFLOW_LINE=3.3 scripts/test.sh
+
+bench:
+	$$(scripts/bootstrap.sh | tail -1)/bin/python benchmarks/bench_engine.py
+
+lint:
+	$$(scripts/bootstrap.sh | tail -1)/bin/ruff check airflow_drift_provider tests benchmarks example_dags

@@ -1,0 +1,26 @@
+"""Provider metadata read by Airflow's ``ProvidersManager`` (entry point ``apache_airflow_provider``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_drift_provider import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-drift-provider",
+        "name": "Drift monitoring",
+        "description": (
+            "ML production monitoring for Apache Airflow: data drift (PSI, Kolmogorov-Smirnov, chi-squared, "
+            "Wasserstein, Jensen-Shannon, Hellinger), model drift, reference profiles and alerting."
+        ),
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Drift monitoring",
+                "external-doc-url": "https://pypi.org/project/airflow-drift-provider/",
+                "tags": ["software"],
+            }
+        ],
+    }
