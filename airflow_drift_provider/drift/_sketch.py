@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_RESOLUTION = 2048
-DEFAULT_EXACT_LIMIT = 5000
+DEFAULT_EXACT_LIMIT = 10_000  # = scipy ks_2samp exact-mode limit: small data stays exact
 
 
 def _tail_ranks(n: int, resolution: int) -> np.ndarray:
@@ -59,6 +59,42 @@ def _moments(v: np.ndarray, block: int = 1 << 16) -> tuple[float, float]:
         np.subtract(chunk, mean, out=d)
         m2 += float(np.dot(d, d))
     return mean, m2
+
+
+def _width_splits(x: np.ndarray, budget: int) -> np.ndarray:
+    """Extra x positions splitting wide intervals (budget shared in proportion to width).
+
+    Equal-mass intervals are very unequal in width in the tails; the CDF error
+    *integrated over x* (which is what the Wasserstein distance sees) grows with
+    width x mass, so wide intervals get extra points.
+    """
+    w = np.diff(x)
+    total = float(w.sum())
+    if budget <= 0 or total <= 0 or not np.isfinite(total):
+        return np.zeros(0)
+    splits = np.floor(budget * w / total).astype(np.int64)
+    has = np.flatnonzero(splits)
+    if has.size == 0:
+        return np.zeros(0)
+    reps = splits[has]
+    start = np.repeat(x[has], reps)
+    width = np.repeat(w[has], reps)
+    # position j / (s + 1) inside its interval, j = 1..s
+    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1
+    return start + width * offsets / np.repeat(reps + 1, reps)
+
+
+def _select(n: int, resolution: int, rank_to_idx, x_to_idx, values) -> np.ndarray:
+    """Indices of the kept candidates: equal-mass ranks, tail ranks and width splits."""
+    depth = resolution
+    targets = np.concatenate(
+        [np.arange(depth + 1) * (n / depth), _tail_ranks(n, depth).astype(np.float64) + 1.0]
+    )
+    idx = np.unique(rank_to_idx(targets))
+    extra = _width_splits(values(idx), resolution // 2)
+    if extra.size:
+        idx = np.unique(np.concatenate([idx, x_to_idx(extra)]))
+    return idx
 
 
 @dataclass
@@ -104,8 +140,13 @@ class NumericSketch:
             le = (ends + 1).astype(np.float64)
             lt = np.concatenate([[0.0], le[:-1]])
             return cls(n, points, le, lt, True, 0.0, mean, m2)
-        ranks = np.floor(np.arange(resolution + 1) * ((n - 1) / resolution)).astype(np.int64)
-        ranks = np.unique(np.concatenate([ranks, _tail_ranks(n, resolution)]))
+        ranks = _select(
+            n,
+            resolution,
+            lambda t: np.clip(np.ceil(t - 1e-9).astype(np.int64) - 1, 0, n - 1),
+            lambda x: np.clip(np.searchsorted(v, x, side="left"), 0, n - 1),
+            lambda i: v[i],
+        )
         points = v[ranks]
         if anchors is not None and len(anchors):
             a = np.asarray(anchors, dtype=np.float64)
@@ -220,11 +261,13 @@ class NumericSketch:
         if all(s.exact for s in parts) and u.size <= exact_limit:
             return cls(n, u, le, lt, True, 0.0, mean, m2)
         err = sum(s.rank_error + s.max_gap for s in parts if not s.exact)
-        targets = np.arange(resolution + 1) * (n / resolution)
-        tails = _tail_ranks(n, resolution).astype(np.float64) + 1.0
-        targets = np.concatenate([targets, tails])
-        keep = np.searchsorted(le, targets - 1e-9, side="left")
-        keep = np.clip(keep, 0, u.size - 1)
+        keep = _select(
+            n,
+            resolution,
+            lambda t: np.clip(np.searchsorted(le, t - 1e-9, side="left"), 0, u.size - 1),
+            lambda x: np.clip(np.searchsorted(u, x, side="left"), 0, u.size - 1),
+            lambda i: u[i],
+        )
         keep_mask = np.zeros(u.size, dtype=bool)
         keep_mask[keep] = True
         keep_mask[0] = keep_mask[-1] = True
