@@ -1,0 +1,37 @@
+"""Shared fixtures: a real, migrated Airflow home on SQLite in a temp directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW_BIN = str(Path(sys.executable).parent / "airflow")
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for `airflow` subprocesses: temp AIRFLOW_HOME, SQLite DB, example DAGs folder."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "example_dags"),
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def migrated_airflow(airflow_env) -> dict[str, str]:
+    out = subprocess.run(
+        [AIRFLOW_BIN, "db", "migrate"], capture_output=True, text=True, env=airflow_env, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return airflow_env

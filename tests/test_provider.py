@@ -1,0 +1,84 @@
+"""Packaging: provider registration, layering and import-time cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "scipy", "sklearn", "pyarrow")
+
+
+def _run_python(code: str, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=300
+    )
+    return out.stdout
+
+
+def test_provider_entry_point_and_info():
+    eps = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_drift_provider")]
+    assert len(eps) == 1
+    info = eps[0].load()()
+    assert info["package-name"] == "airflow-drift-provider"
+    assert info["name"] and info["description"]
+    from airflow_drift_provider import __version__
+
+    assert info["versions"][0] == __version__
+
+
+@pytest.mark.airflow
+def test_airflow_lists_the_provider(airflow_env):
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "providers", "get", "airflow-drift-provider", "-o", "json"],
+        capture_output=True,
+        text=True,
+        env=airflow_env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout)
+    row = data[0] if isinstance(data, list) else data
+    assert row["Provider"] == "airflow-drift-provider"
+
+
+def test_engine_imports_no_airflow():
+    mods = json.loads(
+        _run_python(
+            "import json, sys; import airflow_drift_provider.drift as d; "
+            "d.data_drift; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'airflow')))"
+        )
+    )
+    assert mods == []
+
+
+def test_package_root_imports_nothing_heavy():
+    mods = json.loads(
+        _run_python(
+            "import json, sys; import airflow_drift_provider, airflow_drift_provider.get_provider_info; "
+            f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
+        )
+    )
+    assert mods == []
+
+
+def test_engine_source_has_no_airflow_import():
+    for path in (ROOT / "airflow_drift_provider" / "drift").glob("*.py"):
+        text = path.read_text()
+        assert "import airflow" not in text and "from airflow " not in text and "from airflow." not in text, path
+
+
+def test_example_dag_file_parses_without_heavy_imports(airflow_env):
+    dag_file = ROOT / "example_dags" / "drift_engine_demo.py"
+    code = (
+        "import json, runpy, sys; runpy.run_path(%r); "
+        "print(json.dumps([m for m in %r if m in sys.modules]))" % (str(dag_file), list(HEAVY))
+    )
+    env = dict(os.environ, **airflow_env)
+    assert json.loads(_run_python(code, env=env).strip().splitlines()[-1]) == []
