@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 
 import pendulum
-
 from airflow.sdk import dag, task
 
 

@@ -30,8 +30,6 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def migrated_airflow(airflow_env) -> dict[str, str]:
-    out = subprocess.run(
-        [AIRFLOW_BIN, "db", "migrate"], capture_output=True, text=True, env=airflow_env, timeout=600
-    )
+    out = subprocess.run([AIRFLOW_BIN, "db", "migrate"], capture_output=True, text=True, env=airflow_env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     return airflow_env

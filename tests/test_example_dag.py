@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,10 @@ def test_example_dags_import_without_errors(airflow_env):
     )
     out = subprocess.run(
         [str(Path(AIRFLOW_BIN).parent / "python"), "-c", code],
-        capture_output=True, text=True, env=airflow_env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=airflow_env,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -56,7 +59,10 @@ def test_demo_dag_runs_end_to_end(migrated_airflow):
     env = migrated_airflow
     out = subprocess.run(
         [AIRFLOW_BIN, "dags", "test", "drift_engine_demo"],
-        capture_output=True, text=True, env=env, timeout=900,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]

@@ -30,9 +30,7 @@ def _frame(n: int, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
 
 
 def _decisions(report):
-    return {
-        c: (r["status"], r["drifted"], r["drift_method"]) for c, r in report["columns"].items()
-    }
+    return {c: (r["status"], r["drifted"], r["drift_method"]) for c, r in report["columns"].items()}
 
 
 def _assert_same_results(a, b, ks_tol=0.005, w_rel=0.01):

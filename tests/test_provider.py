@@ -16,9 +16,7 @@ HEAVY = ("pandas", "scipy", "sklearn", "pyarrow")
 
 
 def _run_python(code: str, env: dict[str, str] | None = None) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=300
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=300)
     return out.stdout
 
 
@@ -77,8 +75,8 @@ def test_engine_source_has_no_airflow_import():
 def test_example_dag_file_parses_without_heavy_imports(airflow_env):
     dag_file = ROOT / "example_dags" / "drift_engine_demo.py"
     code = (
-        "import json, runpy, sys; runpy.run_path(%r); "
-        "print(json.dumps([m for m in %r if m in sys.modules]))" % (str(dag_file), list(HEAVY))
+        f"import json, runpy, sys; runpy.run_path({str(dag_file)!r}); "
+        f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
     )
     env = dict(os.environ, **airflow_env)
     assert json.loads(_run_python(code, env=env).strip().splitlines()[-1]) == []

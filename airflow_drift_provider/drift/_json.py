@@ -11,8 +11,10 @@ import numpy as np
 
 def json_safe(value: Any) -> Any:
     """Plain Python types only; NaN/inf become ``None``; keys become strings."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or type(value) is bool or type(value) is str:
         return value
+    if isinstance(value, str):  # np.str_ and other subclasses
+        return str(value)
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):

@@ -87,9 +87,7 @@ def _width_splits(x: np.ndarray, budget: int) -> np.ndarray:
 def _select(n: int, resolution: int, rank_to_idx, x_to_idx, values) -> np.ndarray:
     """Indices of the kept candidates: equal-mass ranks, tail ranks and width splits."""
     depth = resolution
-    targets = np.concatenate(
-        [np.arange(depth + 1) * (n / depth), _tail_ranks(n, depth).astype(np.float64) + 1.0]
-    )
+    targets = np.concatenate([np.arange(depth + 1) * (n / depth), _tail_ranks(n, depth).astype(np.float64) + 1.0])
     idx = np.unique(rank_to_idx(targets))
     extra = _width_splits(values(idx), resolution // 2)
     if extra.size:
@@ -299,8 +297,14 @@ class NumericSketch:
             le = np.asarray(d["le"], dtype=np.float64)
             lt = np.asarray(d["lt"], dtype=np.float64)
             sk = cls(
-                int(d["n"]), points, le, lt, bool(d["exact"]), float(d["rank_error"]),
-                float(d["mean"]), float(d["m2"]),
+                int(d["n"]),
+                points,
+                le,
+                lt,
+                bool(d["exact"]),
+                float(d["rank_error"]),
+                float(d["mean"]),
+                float(d["m2"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid numeric sketch in profile: {exc}") from exc

@@ -72,9 +72,7 @@ def _numeric_chunk(arr: np.ndarray, rows: int) -> ColumnChunk:
     nan = np.isnan(arr)
     pos = int(np.count_nonzero(arr == np.inf))
     neg = int(np.count_nonzero(arr == -np.inf))
-    return ColumnChunk(
-        NUMERICAL, rows, nulls=int(np.count_nonzero(nan)), pos_inf=pos, neg_inf=neg, values=arr[finite]
-    )
+    return ColumnChunk(NUMERICAL, rows, nulls=int(np.count_nonzero(nan)), pos_inf=pos, neg_inf=neg, values=arr[finite])
 
 
 def _object_chunk(values: Iterable[Any], rows: int, force_categorical: bool) -> ColumnChunk:
@@ -136,13 +134,24 @@ def _arrow_chunk(arr: Any, force_categorical: bool) -> ColumnChunk:
     temporal = pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_duration(t)
     if (numeric or temporal) and not force_categorical:
         if temporal:
-            arr = pc.cast(arr, pa.int64()) if not pa.types.is_date32(t) else pc.cast(pc.cast(arr, pa.timestamp("s")), pa.int64())
+            arr = (
+                pc.cast(arr, pa.int64())
+                if not pa.types.is_date32(t)
+                else pc.cast(pc.cast(arr, pa.timestamp("s")), pa.int64())
+            )
         f = pc.cast(arr, pa.float64())
         if isinstance(f, pa.ChunkedArray):
             f = f.combine_chunks() if f.num_chunks != 1 else f.chunk(0)
         np_arr = f.to_numpy(zero_copy_only=False)
         return _numeric_chunk(np_arr, rows)
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) or numeric or temporal or pa.types.is_string_view(t):
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_boolean(t)
+        or numeric
+        or temporal
+        or pa.types.is_string_view(t)
+    ):
         vc = pc.value_counts(arr)
         counts: dict[str, int] = {}
         for k, c in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):

@@ -110,7 +110,9 @@ def _status(ref: ColumnProfile | None, cur: ColumnProfile | None, min_samples: i
     return "ok"
 
 
-def _categorical_vectors(ref: ColumnProfile, cur: ColumnProfile) -> tuple[list[str], np.ndarray, np.ndarray, list[str], int]:
+def _categorical_vectors(
+    ref: ColumnProfile, cur: ColumnProfile
+) -> tuple[list[str], np.ndarray, np.ndarray, list[str], int]:
     """Union of categories (reference order, then unseen by current count)."""
     ref_cats = sorted(ref.counts, key=lambda k: (-ref.counts[k], k))
     unseen_all = [k for k in cur.counts if k not in ref.counts]
@@ -318,9 +320,7 @@ def data_drift(
         ref_source = "data"
         res_used = resolution
     cur_cats = cats | {n for n, c in ref_p.columns.items() if c.kind == CATEGORICAL}
-    anchors = {
-        n: c.sketch.points for n, c in ref_p.columns.items() if c.kind == NUMERICAL and c.sketch is not None
-    }
+    anchors = {n: c.sketch.points for n, c in ref_p.columns.items() if c.kind == NUMERICAL and c.sketch is not None}
     cur_p = build_profile(
         current, columns=cols, categorical=cur_cats, resolution=res_used, _anchors=anchors, _what="current"
     )

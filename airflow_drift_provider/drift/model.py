@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,11 +19,18 @@ REPORT_SCHEMA_VERSION = 1
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 REGRESSION_METRICS = ("mae", "rmse", "r2")
 HIGHER_IS_BETTER = {
-    "accuracy": True, "precision": True, "recall": True, "f1": True, "roc_auc": True,
-    "mae": False, "rmse": False, "r2": True,
+    "accuracy": True,
+    "precision": True,
+    "recall": True,
+    "f1": True,
+    "roc_auc": True,
+    "mae": False,
+    "rmse": False,
+    "r2": True,
 }
 DEFAULT_RELATIVE_TOLERANCE = 0.05
 TASKS = ("classification", "binary", "multiclass", "regression")
+_EPS = 1e-12  # a drop of exactly the tolerance (up to float rounding) is not a degradation
 
 
 def _to_1d(values: Any, what: str) -> np.ndarray:
@@ -41,7 +49,29 @@ def _to_1d(values: Any, what: str) -> np.ndarray:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "O":
+        # a list of numbers with None/NaN holes: make it a float array (NaN rows are dropped later)
+        present = [v for v in arr.tolist() if not _is_na(v)]
+        numeric = bool(present) and all(_is_number(v) for v in present)
+        fractional = any(isinstance(v, float | np.floating) and not float(v).is_integer() for v in present)
+        if numeric and (fractional or len(present) < arr.size):
+            return np.asarray([np.nan if _is_na(v) else float(v) for v in arr.tolist()], dtype=np.float64)
     return arr
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+
+
+def _is_na(v: Any) -> bool:
+    if v is None:
+        return True
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def _to_scores(values: Any) -> np.ndarray:
@@ -100,6 +130,8 @@ def _parse_tolerance(tolerance: Any, names: list[str]) -> dict[str, dict[str, fl
                 raise ValueError(f"tolerance{where} must be a finite number >= 0, got {v!r}")
             return {"relative": float(v)}
         if isinstance(v, Mapping):
+            if not v:
+                raise ValueError(f"tolerance{where} is an empty mapping; give 'relative' and/or 'absolute'")
             out = {}
             for k, x in v.items():
                 if k not in ("relative", "absolute"):
@@ -111,6 +143,8 @@ def _parse_tolerance(tolerance: Any, names: list[str]) -> dict[str, dict[str, fl
         raise ValueError(f"tolerance{where} must be a number or a mapping, got {v!r}")
 
     default = {"relative": DEFAULT_RELATIVE_TOLERANCE}
+    if isinstance(tolerance, Mapping) and not tolerance:
+        raise ValueError("tolerance is an empty mapping; give 'relative' and/or 'absolute' (or None for the default)")
     if tolerance is None:
         return {m: dict(default) for m in names}
     if isinstance(tolerance, Mapping) and any(k in HIGHER_IS_BETTER for k in tolerance):
@@ -167,7 +201,9 @@ def _classification_metrics(
     notes: dict[str, str] = {}
     if yt.size == 0:
         return {m: None for m in names}, {m: "no rows" for m in names}
-    avg: dict[str, Any] = {"average": "binary", "pos_label": pos_label} if binary else {"average": "macro", "labels": classes}
+    avg: dict[str, Any] = (
+        {"average": "binary", "pos_label": pos_label} if binary else {"average": "macro", "labels": classes}
+    )
     for m in names:
         if m == "accuracy":
             out[m] = float(skm.accuracy_score(yt, yp))
@@ -190,11 +226,26 @@ def _classification_metrics(
             try:
                 if binary:
                     if s.ndim == 2:
+                        if s.shape[1] != len(classes):
+                            out[m], notes[m] = (
+                                None,
+                                (
+                                    f"y_score has {s.shape[1]} columns but {len(classes)} classes were observed: "
+                                    "pass classes= to name the score columns"
+                                ),
+                            )
+                            continue
                         s = s[:, classes.index(pos_label)]
                     out[m] = float(skm.roc_auc_score(t == pos_label, s))
                 else:
                     if s.ndim != 2 or s.shape[1] != len(classes):
-                        out[m], notes[m] = None, f"multiclass roc_auc needs y_score with {len(classes)} columns"
+                        out[m], notes[m] = (
+                            None,
+                            (
+                                f"multiclass roc_auc needs y_score with {len(classes)} columns (one per class); "
+                                "pass classes= when some classes are absent from the data"
+                            ),
+                        )
                         continue
                     if np.unique(t).size < len(classes):
                         out[m], notes[m] = None, "undefined: not every class is present in y_true"
@@ -280,9 +331,12 @@ def model_drift(
         for k, v in baseline.items():
             if k not in HIGHER_IS_BETTER:
                 raise ValueError(f"baseline: unknown metric {k!r}; known: {sorted(HIGHER_IS_BETTER)}")
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
                 raise ValueError(f"baseline[{k!r}] must be a finite number, got {v!r}")
-    if reference is not None and (not isinstance(reference, Mapping) or "y_true" not in reference or "y_pred" not in reference):
+        baseline = {k: float(v) for k, v in baseline.items()}
+    if reference is not None and (
+        not isinstance(reference, Mapping) or "y_true" not in reference or "y_pred" not in reference
+    ):
         raise ValueError("reference must be a mapping with 'y_true' and 'y_pred' (and optionally 'y_score')")
 
     cur = _Data(y_true, y_pred, y_score, "current")
@@ -313,7 +367,8 @@ def model_drift(
         names = list(metrics)
         bad = [m for m in names if m not in allowed]
         if bad:
-            raise ValueError(f"metric(s) {bad!r} do not apply to a {('regression' if regression else 'classification')} task; use {allowed}")
+            what = "regression" if regression else "classification"
+            raise ValueError(f"metric(s) {bad!r} do not apply to a {what} task; use {allowed}")
     tol = _parse_tolerance(tolerance, names)
 
     info: dict[str, Any] = {"task": "regression"}
@@ -327,7 +382,22 @@ def model_drift(
             labels = sorted(set(np.concatenate([np.asarray(p, dtype=object) for p in pool]).tolist()))
         except TypeError:
             labels = sorted({str(v) for p in pool for v in p.tolist()})
-        cls = list(classes) if classes is not None else labels
+        if classes is not None:
+            cls = list(classes)
+            if len(set(map(repr, cls))) != len(cls):
+                raise ValueError(f"classes has duplicates: {cls!r}")
+            try:
+                order = sorted(range(len(cls)), key=lambda i: cls[i])
+            except TypeError as exc:
+                raise ValueError(f"classes must be mutually comparable labels: {exc}") from exc
+            for d in (cur, ref):  # score columns follow `classes`; sklearn wants sorted labels
+                if d is not None and d.y_score is not None and d.y_score.ndim == 2:
+                    if d.y_score.shape[1] != len(cls):
+                        raise ValueError(f"y_score has {d.y_score.shape[1]} columns but classes has {len(cls)}")
+                    d.y_score = d.y_score[:, order]
+            cls = [cls[i] for i in order]
+        else:
+            cls = labels
         binary = kind == "binary" or (kind == "classification" and len(cls) <= 2)
         if pos_label is None and binary:
             pos_label = 1 if 1 in cls else (True if True in cls else (cls[-1] if cls else 1))
@@ -347,7 +417,9 @@ def model_drift(
         entry: dict[str, Any] = {
             "current": c,
             "baseline": b,
-            "baseline_source": "given" if baseline and m in baseline else ("reference" if m in computed_base else None),
+            "baseline_source": "given"
+            if baseline and m in baseline
+            else ("reference" if computed_base.get(m) is not None else None),
             "higher_is_better": hib,
             "tolerance": tol[m],
             "change": None,
@@ -363,12 +435,12 @@ def model_drift(
             worse = -change if hib else change
             degraded = False
             t = tol[m]
-            if "absolute" in t and worse > t["absolute"]:
+            if "absolute" in t and worse > t["absolute"] + _EPS:
                 degraded = True
             if "relative" in t:
-                if b != 0 and worse / abs(b) > t["relative"]:
+                if b != 0 and worse / abs(b) > t["relative"] + _EPS:
                     degraded = True
-                if b == 0 and worse > 0:
+                if b == 0 and worse > _EPS:
                     degraded = True
             entry["degraded"] = degraded
         report_metrics[m] = entry
@@ -389,7 +461,9 @@ def model_drift(
             ks["threshold"], ws["threshold"] = thr["ks"], thr["wasserstein"]
             ks["drifted"] = bool(ks["p_value"] < thr["ks"])
             ws["drifted"] = None if ws["statistic"] is None else bool(ws["statistic"] >= thr["wasserstein"])
-            drifted = ks["drifted"] if method == "ks" else (ws["drifted"] if ws["drifted"] is not None else ks["drifted"])
+            drifted = (
+                ks["drifted"] if method == "ks" else (ws["drifted"] if ws["drifted"] is not None else ks["drifted"])
+            )
             confidence["drift"] = {
                 "method": method,
                 "drifted": drifted,
@@ -399,15 +473,21 @@ def model_drift(
 
     degraded = [m for m, e in report_metrics.items() if e["degraded"]]
     conf_drift = bool(confidence and confidence.get("drift") and confidence["drift"]["drifted"])
-    decidable = any(e["degraded"] is not None for e in report_metrics.values()) or bool(confidence and confidence.get("drift"))
+    decidable = any(e["degraded"] is not None for e in report_metrics.values()) or bool(
+        confidence and confidence.get("drift")
+    )
     status = "ok" if cur.y_true.size else "empty"
     report = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "kind": "model_drift",
         "status": status,
         **info,
-        "rows": {"current": cur.rows, "current_dropped": cur.dropped,
-                 "reference": ref.rows if ref else None, "reference_dropped": ref.dropped if ref else None},
+        "rows": {
+            "current": cur.rows,
+            "current_dropped": cur.dropped,
+            "reference": ref.rows if ref else None,
+            "reference_dropped": ref.dropped if ref else None,
+        },
         "metrics": report_metrics,
         "confidence": confidence,
         "summary": {
