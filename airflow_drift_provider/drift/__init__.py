@@ -4,17 +4,14 @@ Usable from a notebook::
 
     from airflow_drift_provider.drift import data_drift, build_profile
     report = data_drift(reference_df, current_df)
+
+Names are resolved lazily (PEP 562), so importing a light submodule such as
+``airflow_drift_provider.drift._options`` does not load numpy.
 """
 
-from airflow_drift_provider.drift.data import data_drift
-from airflow_drift_provider.drift.model import model_drift
-from airflow_drift_provider.drift.profile import (
-    ColumnProfile,
-    ReferenceProfile,
-    build_profile,
-    merge_profiles,
-)
-from airflow_drift_provider.drift.stats import DEFAULT_THRESHOLDS, PSI_EPSILON
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -26,3 +23,35 @@ __all__ = [
     "merge_profiles",
     "model_drift",
 ]
+
+_WHERE = {
+    "data_drift": "airflow_drift_provider.drift.data",
+    "model_drift": "airflow_drift_provider.drift.model",
+    "ColumnProfile": "airflow_drift_provider.drift.profile",
+    "ReferenceProfile": "airflow_drift_provider.drift.profile",
+    "build_profile": "airflow_drift_provider.drift.profile",
+    "merge_profiles": "airflow_drift_provider.drift.profile",
+    "DEFAULT_THRESHOLDS": "airflow_drift_provider.drift._options",
+    "PSI_EPSILON": "airflow_drift_provider.drift.stats",
+}
+
+if TYPE_CHECKING:
+    from airflow_drift_provider.drift._options import DEFAULT_THRESHOLDS
+    from airflow_drift_provider.drift.data import data_drift
+    from airflow_drift_provider.drift.model import model_drift
+    from airflow_drift_provider.drift.profile import ColumnProfile, ReferenceProfile, build_profile, merge_profiles
+    from airflow_drift_provider.drift.stats import PSI_EPSILON
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

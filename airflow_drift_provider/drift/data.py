@@ -11,6 +11,12 @@ import numpy as np
 
 from airflow_drift_provider.drift import stats as st
 from airflow_drift_provider.drift._json import json_safe
+from airflow_drift_provider.drift._options import (
+    check_correction,
+    check_drift_share,
+    check_methods,
+    check_thresholds,
+)
 from airflow_drift_provider.drift._sketch import DEFAULT_RESOLUTION
 from airflow_drift_provider.drift._tables import CATEGORICAL, NUMERICAL
 from airflow_drift_provider.drift.profile import ColumnProfile, ReferenceProfile, _validate_names, build_profile
@@ -18,58 +24,6 @@ from airflow_drift_provider.drift.profile import ColumnProfile, ReferenceProfile
 REPORT_SCHEMA_VERSION = 1
 SMALL_SAMPLE = 1000  # at or below: hypothesis tests; above: effect-size distances
 MAX_LISTED_CATEGORIES = 20
-CORRECTIONS = {"bonferroni": "bonferroni", "bh": "bh", "fdr_bh": "bh", "benjamini-hochberg": "bh"}
-
-
-def _check_methods(methods: Any) -> dict[str, list[str]] | None:
-    """``None``, a list of names, or a mapping {"numerical"|"categorical"|column: [names]}."""
-    if methods is None:
-        return None
-
-    def names(v: Any, where: str) -> list[str]:
-        if isinstance(v, str):
-            v = [v]
-        if not isinstance(v, Iterable):
-            raise ValueError(f"methods{where} must be a list of method names, got {v!r}")
-        out = list(v)
-        unknown = [m for m in out if m not in st.ALL_METHODS]
-        if unknown:
-            raise ValueError(f"unknown drift method(s) {unknown!r}{where}; known: {sorted(st.ALL_METHODS)}")
-        if not out:
-            raise ValueError(f"methods{where} is empty")
-        return out
-
-    if isinstance(methods, Mapping):
-        return {str(k): names(v, f"[{k!r}]") for k, v in methods.items()}
-    return {"*": names(methods, "")}
-
-
-def _check_thresholds(thresholds: Any) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """Global {method: value} plus per-column {column: {method: value}}."""
-    glob = dict(st.DEFAULT_THRESHOLDS)
-    per_col: dict[str, dict[str, float]] = {}
-    if thresholds is None:
-        return glob, per_col
-    if not isinstance(thresholds, Mapping):
-        raise ValueError(f"thresholds must be a mapping of method name to number, got {thresholds!r}")
-
-    def value(method: str, v: Any, where: str) -> float:
-        if method not in st.ALL_METHODS:
-            raise ValueError(f"thresholds{where}: unknown drift method {method!r}; known: {sorted(st.ALL_METHODS)}")
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise ValueError(f"thresholds{where}[{method!r}] must be a finite number, got {v!r}")
-        if method in st.P_VALUE_METHODS and not 0 < v < 1:
-            raise ValueError(f"thresholds{where}[{method!r}] is a p-value level and must be in (0, 1), got {v!r}")
-        if method not in st.P_VALUE_METHODS and v < 0:
-            raise ValueError(f"thresholds{where}[{method!r}] must be >= 0, got {v!r}")
-        return float(v)
-
-    for k, v in thresholds.items():
-        if isinstance(v, Mapping):
-            per_col[str(k)] = {m: value(m, x, f"[{k!r}]") for m, x in v.items()}
-        else:
-            glob[k] = value(k, v, "")
-    return glob, per_col
 
 
 def _null_share(col: ColumnProfile | None) -> float | None:
@@ -293,19 +247,14 @@ def data_drift(
     :returns: a JSON-safe report (see README, "Report schema").
     """
     started = time.perf_counter()
-    if isinstance(drift_share, bool) or not isinstance(drift_share, int | float) or not 0 < drift_share <= 1:
-        raise ValueError(f"drift_share must be a number in (0, 1], got {drift_share!r}")
-    corr = None
-    if correction is not None:
-        corr = CORRECTIONS.get(str(correction).lower())
-        if corr is None:
-            raise ValueError(f"unknown correction {correction!r}; use None, 'bonferroni' or 'bh'")
+    check_drift_share(drift_share)
+    corr = check_correction(correction)
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
         raise ValueError(f"bins must be an integer >= 2, got {bins!r}")
     if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
         raise ValueError(f"min_samples must be a positive integer, got {min_samples!r}")
-    method_spec = _check_methods(methods)
-    glob_thr, col_thr = _check_thresholds(thresholds)
+    method_spec = check_methods(methods)
+    glob_thr, col_thr = check_thresholds(thresholds)
     cols = _validate_names(columns, "columns")
     cats = set(_validate_names(categorical, "categorical") or [])
     if isinstance(current, ReferenceProfile):

@@ -38,19 +38,15 @@ PSI_EPSILON = 1e-4
 SCIPY_EXACT_KS_MAX_N = 10_000
 KSTWO_MAX_EN = 10_000
 
-P_VALUE_METHODS = frozenset({"ks", "chi2"})
-NUMERICAL_METHODS = ("ks", "wasserstein", "psi", "jensenshannon", "hellinger")
-CATEGORICAL_METHODS = ("chi2", "jensenshannon", "psi", "hellinger")
-ALL_METHODS = frozenset(NUMERICAL_METHODS) | frozenset(CATEGORICAL_METHODS)
+from airflow_drift_provider.drift._options import (  # noqa: E402  (re-exported)
+    ALL_METHODS,
+    CATEGORICAL_METHODS,
+    DEFAULT_THRESHOLDS,
+    NUMERICAL_METHODS,
+    P_VALUE_METHODS,
+)
 
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "ks": 0.05,  # p-value
-    "chi2": 0.05,  # p-value
-    "wasserstein": 0.1,  # in reference standard deviations
-    "psi": 0.2,
-    "jensenshannon": 0.1,
-    "hellinger": 0.1,
-}
+__all__ = ["ALL_METHODS", "CATEGORICAL_METHODS", "DEFAULT_THRESHOLDS", "NUMERICAL_METHODS", "P_VALUE_METHODS"]
 
 
 def psi(p: np.ndarray, q: np.ndarray, epsilon: float = PSI_EPSILON) -> float:
