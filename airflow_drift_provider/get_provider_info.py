@@ -23,4 +23,13 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["software"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": "Drift monitoring",
+                "python-modules": [
+                    "airflow_drift_provider.operators.drift",
+                    "airflow_drift_provider.operators.profile",
+                ],
+            }
+        ],
     }

@@ -14,19 +14,18 @@ What it does, end to end:
    * the label depends on income more weakly in the current data, so the
      model (a fixed rule learnt on the reference) degrades.
 
-2. ``profile_reference`` streams the reference Parquet file in record batches
-   into a :class:`~airflow_drift_provider.drift.ReferenceProfile` and stores it
-   as JSON, so the reference is not re-read on every run.
-3. ``check_data_drift`` streams the current file against the stored profile and
-   pushes the JSON-safe drift report to XCom.
-4. ``check_model_drift`` compares the model's current accuracy/F1/... and
-   prediction confidence with the reference.
+2. ``profile_reference`` (``ReferenceProfileOperator``) streams the reference
+   Parquet file in record batches into a reference profile stored as JSON, so
+   the reference is not re-read on every run.
+3. ``check_data_drift`` (``DataDriftOperator``) streams the current file against
+   the stored profile, pushes the JSON-safe drift report to XCom and attaches a
+   summary to the ``drift-demo://customers/current`` asset event.
+4. ``check_model_drift`` (``ModelDriftOperator``) compares the model's current
+   accuracy/F1/... and prediction confidence with the reference.
 5. ``summarize`` logs a readable summary and writes it to
    ``$AIRFLOW_HOME/drift_demo/summary.txt``.
 
 Heavy libraries are imported inside the tasks, so parsing this file is cheap.
-The drift operators (``DataDriftOperator`` ...) will replace the TaskFlow
-functions here; the engine calls stay the same.
 """
 
 from __future__ import annotations
@@ -34,7 +33,11 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Asset, dag, task
+
+from airflow_drift_provider.operators import DataDriftOperator, ModelDriftOperator, ReferenceProfileOperator
+
+CUSTOMERS = Asset("drift-demo://customers/current")
 
 
 def _workdir() -> str:
@@ -93,44 +96,35 @@ def drift_engine_demo():
         return paths
 
     features = ["age", "income", "tenure_days", "sessions", "plan", "region"]
+    paths = make_data()
 
-    @task
-    def profile_reference(paths: dict[str, str]) -> str:
-        import pyarrow.parquet as pq
-
-        from airflow_drift_provider.drift import build_profile
-
-        batches = pq.ParquetFile(paths["reference"]).iter_batches(batch_size=10_000, columns=features)
-        profile = build_profile(batches, metadata={"source": paths["reference"]})
-        target = os.path.join(_workdir(), "reference_profile.json")
-        profile.save(target)
-        return target
-
-    @task
-    def check_data_drift(paths: dict[str, str], profile_path: str) -> dict:
-        import pyarrow.parquet as pq
-
-        from airflow_drift_provider.drift import ReferenceProfile, data_drift
-
-        profile = ReferenceProfile.load(profile_path)
-        batches = pq.ParquetFile(paths["current"]).iter_batches(batch_size=5_000, columns=features)
-        return data_drift(profile, batches)
-
-    @task
-    def check_model_drift(paths: dict[str, str]) -> dict:
-        import pandas as pd
-
-        from airflow_drift_provider.drift import model_drift
-
-        ref = pd.read_parquet(paths["reference"], columns=["label", "prediction", "score"])
-        cur = pd.read_parquet(paths["current"], columns=["label", "prediction", "score"])
-        return model_drift(
-            cur["label"],
-            cur["prediction"],
-            y_score=cur["score"],
-            reference={"y_true": ref["label"], "y_pred": ref["prediction"], "y_score": ref["score"]},
-            tolerance={"absolute": 0.02},
-        )
+    # 2. profile the reference once (streamed in record batches)
+    profile = ReferenceProfileOperator(
+        task_id="profile_reference",
+        path="{{ ti.xcom_pull(task_ids='make_data')['reference'] }}",
+        columns=features,
+        batch_size=10_000,
+    )
+    # 3. current data against the stored profile; the report is the XCom return value
+    data_report = DataDriftOperator(
+        task_id="check_data_drift",
+        reference_profile=profile.output,
+        current_path="{{ ti.xcom_pull(task_ids='make_data')['current'] }}",
+        columns=features,
+        batch_size=5_000,
+        outlets=[CUSTOMERS],
+    )
+    # 4. the model: labels, predictions and scores against the reference's
+    model_report = ModelDriftOperator(
+        task_id="check_model_drift",
+        current_path="{{ ti.xcom_pull(task_ids='make_data')['current'] }}",
+        reference_path="{{ ti.xcom_pull(task_ids='make_data')['reference'] }}",
+        label_column="label",
+        prediction_column="prediction",
+        score_columns="score",
+        tolerance={"absolute": 0.02},
+    )
+    paths >> [profile, model_report]
 
     @task
     def summarize(data_report: dict, model_report: dict) -> str:
@@ -166,9 +160,7 @@ def drift_engine_demo():
             fh.write(text + "\n")
         return text
 
-    paths = make_data()
-    profile = profile_reference(paths)
-    summarize(check_data_drift(paths, profile), check_model_drift(paths))
+    summarize(data_report.output, model_report.output)
 
 
 drift_engine_demo()
