@@ -221,7 +221,11 @@ def test_constant_columns_equal_not_drifted():
     assert col["methods"]["psi"]["statistic"] == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.mark.parametrize("current", [np.full(40, 7.0), np.linspace(0, 10, 40)], ids=["other_constant", "varying"])
+@pytest.mark.parametrize(
+    "current",
+    [np.full(40, 7.0), np.linspace(0, 10, 40), np.full(40, 1.0), np.linspace(-10, 3.0, 40)],
+    ids=["other_constant_above", "varying", "other_constant_below", "varying_below"],
+)
 def test_constant_reference_different_current_drifts_via_psi(current):
     ref = pd.DataFrame({"k": np.full(50, 3.5)})
     col = drift(ref, pd.DataFrame({"k": current}))["columns"]["k"]
@@ -230,6 +234,18 @@ def test_constant_reference_different_current_drifts_via_psi(current):
     assert col["drifted"] is True
     assert col["methods"]["psi"]["statistic"] > col["methods"]["psi"]["threshold"]
     assert col["drift_score"] == col["methods"]["psi"]["statistic"]
+
+
+def test_constant_column_detected_whatever_the_value():
+    """A column holding one value is constant; floating-point rounding in the moments must not hide it."""
+    wrong = []
+    for value in (0.1, 1 / 3, 123.456, 271149.656329):
+        for n in (5, 6, 7, 12, 19, 40):
+            frame = pd.DataFrame({"k": np.full(n, value)})
+            col = drift(frame, frame)["columns"]["k"]
+            if col["status"] != "constant" or col["drift_method"] != "psi" or col["drifted"] is not False:
+                wrong.append((value, n, col["status"], col["drift_method"], col["reference"]["std"]))
+    assert wrong == []
 
 
 # ------------------------------------------------------- unseen categories
@@ -848,5 +864,5 @@ def test_columns_partly_absent_are_reported_not_analysed(rng):
     assert report["columns"]["only_ref"]["status"] == "missing"
     assert "only_ref" in report["summary"]["missing_columns"]
     s = report["summary"]
-    assert "nowhere" in s["missing_columns"] + s["extra_columns"]
+    assert s["unknown_columns"] == ["nowhere"]  # requested, in neither side
     assert "nowhere" not in s["drifted_columns"]

@@ -56,7 +56,13 @@ def md(*args: Any, **kwargs: Any) -> dict[str, Any]:
     assert r["elapsed_seconds"] >= 0
     for name, e in r["metrics"].items():
         assert set(e) >= {
-            "current", "baseline", "change", "relative_change", "degraded", "higher_is_better", "tolerance"
+            "current",
+            "baseline",
+            "change",
+            "relative_change",
+            "degraded",
+            "higher_is_better",
+            "tolerance",
         }, name
     return r
 
@@ -1057,8 +1063,13 @@ class TestConfidence:
         # confidence is max(s, 1 - s): flipping which class is favoured is not confidence drift
         rng = np.random.default_rng(73)
         s = rng.beta(5, 1, 300)
-        r = md(np.ones(300, int), np.ones(300, int), y_score=1 - s, metrics=["accuracy"],
-               reference={"y_true": np.ones(300, int), "y_pred": np.ones(300, int), "y_score": s})
+        r = md(
+            np.ones(300, int),
+            np.ones(300, int),
+            y_score=1 - s,
+            metrics=["accuracy"],
+            reference={"y_true": np.ones(300, int), "y_pred": np.ones(300, int), "y_score": s},
+        )
         assert abs(r["confidence"]["drift"]["mean_change"]) < 1e-12
         assert r["confidence"]["drift"]["drifted"] is False
 
@@ -1322,9 +1333,14 @@ class TestErrors:
 class TestJsonSafety:
     def test_numpy_typed_inputs_give_plain_types(self):
         y, p, s = binary_data(seed=100)
-        r = md(y.astype(np.int32), p.astype(np.int32), y_score=s.astype(np.float32),
-               pos_label=np.int32(1), baseline={"accuracy": np.float64(0.9)},
-               reference={"y_true": y, "y_pred": p, "y_score": s})
+        r = md(
+            y.astype(np.int32),
+            p.astype(np.int32),
+            y_score=s.astype(np.float32),
+            pos_label=np.int32(1),
+            baseline={"accuracy": np.float64(0.9)},
+            reference={"y_true": y, "y_pred": p, "y_score": s},
+        )
         assert type(r["pos_label"]) is int
         assert all(type(c) is int for c in r["classes"])
         names = np.array(["x", "y"])
@@ -1344,6 +1360,11 @@ class TestJsonSafety:
     def test_full_report_round_trips(self):
         y, p, proba = multiclass_data(seed=101)
         ry, rp, rproba = multiclass_data(seed=102)
-        r = md(y, p, y_score=proba, reference={"y_true": ry, "y_pred": rp, "y_score": rproba},
-               tolerance={"f1": {"relative": 0.1, "absolute": 0.02}})
+        r = md(
+            y,
+            p,
+            y_score=proba,
+            reference={"y_true": ry, "y_pred": rp, "y_score": rproba},
+            tolerance={"f1": {"relative": 0.1, "absolute": 0.02}},
+        )
         assert json.loads(json.dumps(r, allow_nan=False)) == r

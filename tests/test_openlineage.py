@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("airflow.providers.openlineage")
 
-from airflow_drift_provider.operators import DataDriftOperator, ModelDriftOperator  # noqa: E402
+from airflow_drift_provider.operators import DataDriftOperator, ModelDriftOperator
 
 
 @pytest.fixture

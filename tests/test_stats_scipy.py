@@ -62,11 +62,20 @@ def test_ks_asymptotic_pvalue_matches_scipy_formula_for_large_exact_samples():
     assert ks["p_value"] == pytest.approx(expected.pvalue, abs=2e-3)
 
 
-def _binned_numeric(ref, cur, edges_probs=10):
-    edges = np.unique(np.quantile(ref, np.arange(1, edges_probs) / edges_probs, method="inverted_cdf"))
-    r = np.diff(np.concatenate([[0], np.searchsorted(np.sort(ref), edges, side="right"), [len(ref)]])) / len(ref)
-    c = np.diff(np.concatenate([[0], np.searchsorted(np.sort(cur), edges, side="right"), [len(cur)]])) / len(cur)
-    return edges, r, c
+def _binned_numeric(ref, cur, n_bins=10):
+    """Independent implementation of the documented numerical binning."""
+    lo, hi = ref.min(), ref.max()
+    inner = np.unique(np.quantile(ref, np.arange(1, n_bins) / n_bins, method="inverted_cdf"))
+    inner = inner[(inner > lo) & (inner < hi)]
+    edges = np.concatenate([[lo], inner, [hi]])
+
+    def props(x):
+        x = np.sort(x)
+        cuts = [0, np.searchsorted(x, lo, side="left")]
+        cuts += [*np.searchsorted(x, edges[1:], side="right"), len(x)]
+        return np.diff(cuts) / len(x)
+
+    return edges, props(ref), props(cur)
 
 
 def test_psi_js_hellinger_numeric_follow_documented_conventions():
@@ -86,11 +95,33 @@ def test_psi_hand_computed_example():
     ref = np.arange(100, dtype=float)
     cur = np.zeros(50)
     col = _one(ref, cur)
-    p = np.full(10, 0.1)
-    q = np.array([1.0] + [PSI_EPSILON] * 9)
+    # bins: below min | [0, 9] | (9, 19] ... (89, 99] | above max
+    p = np.array([0.0] + [0.1] * 10 + [0.0])
+    q = np.array([0.0, 1.0] + [0.0] * 10)
+    p, q = np.maximum(p, PSI_EPSILON), np.maximum(q, PSI_EPSILON)
     expected = float(np.sum((q - p) * np.log(q / p)))
     assert col["methods"]["psi"]["statistic"] == pytest.approx(expected, rel=1e-12)
     assert col["drifted"] is True
+
+
+def test_constant_reference_detects_moves_both_ways():
+    for cur in (np.full(40, 1.0), np.full(40, 9.0), np.linspace(0, 2, 40)):
+        col = _one(np.full(50, 3.5), cur)
+        assert col["status"] == "constant" and col["drift_method"] == "psi"
+        assert col["drifted"] is True
+        assert col["bin_edges"] == [3.5]
+    same = _one(np.full(50, 0.1), np.full(30, 0.1))
+    assert same["status"] == "constant" and same["drifted"] is False
+    assert same["reference"]["std"] == 0.0
+
+
+def test_outer_bins_catch_values_beyond_the_reference_range():
+    ref = rng.uniform(0, 1, 2000)
+    cur = np.concatenate([rng.uniform(0, 1, 1800), rng.uniform(5, 6, 200)])
+    col = _one(ref, cur)
+    assert col["current_distribution"][-1] == pytest.approx(0.1)
+    assert col["reference_distribution"][-1] == 0.0
+    assert col["methods"]["psi"]["drifted"] is True
 
 
 def test_chi2_matches_scipy_contingency_without_correction():

@@ -50,6 +50,11 @@ def _tail_ranks(n: int, resolution: int) -> np.ndarray:
 def _moments(v: np.ndarray, block: int = 1 << 16) -> tuple[float, float]:
     """Mean and sum of squared deviations (two-pass, blocked to stay in cache)."""
     n = v.size
+    with np.errstate(over="ignore", invalid="ignore"):  # |x| near 1e308: moments overflow to inf (-> null)
+        return _moments_raw(v, n, block)
+
+
+def _moments_raw(v: np.ndarray, n: int, block: int) -> tuple[float, float]:
     mean = float(v.sum()) / n
     m2 = 0.0
     buf = np.empty(min(block, n), dtype=np.float64)
@@ -129,7 +134,10 @@ class NumericSketch:
         n = int(v.size)
         if n == 0:
             return cls.empty()
-        mean, m2 = _moments(v)
+        if v[0] == v[-1]:  # constant: exactly zero variance (rounding would leave ~1e-17)
+            mean, m2 = float(v[0]), 0.0
+        else:
+            mean, m2 = _moments(v)
         neq = v[1:] != v[:-1]
         n_distinct = int(np.count_nonzero(neq)) + 1
         if n_distinct <= exact_limit:
@@ -164,6 +172,10 @@ class NumericSketch:
     @property
     def max(self) -> float | None:
         return float(self.points[-1]) if self.n else None
+
+    @property
+    def constant(self) -> bool:
+        return self.n > 0 and self.points[0] == self.points[-1]
 
     @property
     def std(self) -> float:
@@ -250,6 +262,8 @@ class NumericSketch:
         mean = sum(s.mean * s.n for s in parts) / n
         m2 = sum(s.m2 + s.n * (s.mean - mean) ** 2 for s in parts)
         u = np.unique(np.concatenate([s.points for s in parts]))
+        if u.size == 1:
+            mean, m2 = float(u[0]), 0.0
         le = np.zeros_like(u)
         lt = np.zeros_like(u)
         for s in parts:

@@ -33,6 +33,7 @@ class ColumnChunk:
     values: np.ndarray | None = None  # finite float64 (numerical)
     counts: dict[str, int] = field(default_factory=dict)  # categorical
     mixed: bool = False  # object column holding numbers and strings
+    from_numbers: bool = False  # forced categorical although the data type is numeric
 
 
 def category_label(value: Any) -> str:
@@ -75,6 +76,26 @@ def _numeric_chunk(arr: np.ndarray, rows: int) -> ColumnChunk:
     return ColumnChunk(NUMERICAL, rows, nulls=int(np.count_nonzero(nan)), pos_inf=pos, neg_inf=neg, values=arr[finite])
 
 
+def _to_float(v: Any) -> float:
+    try:
+        return float(v)
+    except OverflowError:  # a Python int beyond float range: counted as an infinity
+        return math.inf if v > 0 else -math.inf
+
+
+_SECONDS = {"D": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def _epoch_seconds(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """datetime64/timedelta64 of any unit -> float seconds (NaT removed), and the NaT count."""
+    unit, step = np.datetime_data(values.dtype)
+    if unit not in _SECONDS:
+        raise ValueError(f"unsupported time unit {unit!r}")
+    nat = np.isnat(values)
+    secs = values[~nat].view(np.int64).astype(np.float64) * (_SECONDS[unit] * step)
+    return secs, int(nat.sum())
+
+
 def _object_chunk(values: Iterable[Any], rows: int, force_categorical: bool) -> ColumnChunk:
     """An object column: numbers only -> numerical, anything else -> categorical."""
     vals = list(values)
@@ -82,7 +103,7 @@ def _object_chunk(values: Iterable[Any], rows: int, force_categorical: bool) -> 
     nulls = rows - len(present)
     is_num = [isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in present]
     if present and all(is_num) and not force_categorical:
-        chunk = _numeric_chunk(np.asarray(present, dtype=np.float64), rows)
+        chunk = _numeric_chunk(np.asarray([_to_float(v) for v in present], dtype=np.float64), rows)
         chunk.nulls += nulls
         return chunk
     counts: dict[str, int] = {}
@@ -90,7 +111,8 @@ def _object_chunk(values: Iterable[Any], rows: int, force_categorical: bool) -> 
         key = category_label(v)
         counts[key] = counts.get(key, 0) + 1
     mixed = any(is_num) and not all(is_num) and not force_categorical
-    return ColumnChunk(CATEGORICAL, rows, nulls=nulls, counts=counts, mixed=mixed)
+    from_numbers = force_categorical and bool(present) and all(is_num)
+    return ColumnChunk(CATEGORICAL, rows, nulls=nulls, counts=counts, mixed=mixed, from_numbers=from_numbers)
 
 
 def _pandas_chunk(series: Any, force_categorical: bool) -> ColumnChunk:
@@ -103,16 +125,22 @@ def _pandas_chunk(series: Any, force_categorical: bool) -> ColumnChunk:
         vc = series.value_counts(dropna=True)
         counts: dict[str, int] = {}
         for k, c in zip(vc.index.tolist(), vc.to_numpy().tolist(), strict=True):
+            if c <= 0:  # declared but unobserved pandas categories
+                continue
             key = category_label(k)
             counts[key] = counts.get(key, 0) + int(c)
-        return ColumnChunk(CATEGORICAL, rows, nulls=rows - sum(counts.values()), counts=counts)
+        from_numbers = ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
+        return ColumnChunk(
+            CATEGORICAL, rows, nulls=rows - sum(counts.values()), counts=counts, from_numbers=from_numbers
+        )
     if ptypes.is_numeric_dtype(dtype):
         return _numeric_chunk(series.to_numpy(dtype=np.float64, na_value=np.nan), rows)
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
-        mask = series.isna().to_numpy()
-        secs = series.astype("int64").to_numpy().astype(np.float64) / 1e9
-        chunk = _numeric_chunk(secs[~mask], rows)
-        chunk.nulls += int(mask.sum())
+        if getattr(dtype, "tz", None) is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        secs, nat = _epoch_seconds(series.to_numpy())
+        chunk = _numeric_chunk(secs, rows)
+        chunk.nulls += nat
         return chunk
     if ptypes.is_string_dtype(dtype) and not ptypes.is_object_dtype(dtype):
         vc = series.value_counts(dropna=True)
@@ -133,16 +161,26 @@ def _arrow_chunk(arr: Any, force_categorical: bool) -> ColumnChunk:
     numeric = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
     temporal = pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_duration(t)
     if (numeric or temporal) and not force_categorical:
+        scale = 1.0
         if temporal:
+            if pa.types.is_date32(t):
+                scale, storage = 86400.0, pa.int32()
+            elif pa.types.is_date64(t):
+                scale, storage = 1e-3, pa.int64()
+            else:
+                scale, storage = _SECONDS[t.unit], pa.int64()
             arr = (
-                pc.cast(arr, pa.int64())
-                if not pa.types.is_date32(t)
-                else pc.cast(pc.cast(arr, pa.timestamp("s")), pa.int64())
+                arr.view(storage)
+                if not isinstance(arr, pa.ChunkedArray)
+                else pa.chunked_array([c.view(storage) for c in arr.chunks], type=storage)
             )
-        f = pc.cast(arr, pa.float64())
+        # int64 beyond 2**53 loses precision as float64, which is fine for statistics
+        f = pc.cast(arr, pa.float64(), safe=False)
         if isinstance(f, pa.ChunkedArray):
             f = f.combine_chunks() if f.num_chunks != 1 else f.chunk(0)
         np_arr = f.to_numpy(zero_copy_only=False)
+        if scale != 1.0:
+            np_arr = np_arr * scale
         return _numeric_chunk(np_arr, rows)
     if (
         pa.types.is_string(t)
@@ -159,7 +197,9 @@ def _arrow_chunk(arr: Any, force_categorical: bool) -> ColumnChunk:
                 continue
             key = category_label(k)
             counts[key] = counts.get(key, 0) + int(c)
-        return ColumnChunk(CATEGORICAL, rows, nulls=rows - sum(counts.values()), counts=counts)
+        return ColumnChunk(
+            CATEGORICAL, rows, nulls=rows - sum(counts.values()), counts=counts, from_numbers=numeric or temporal
+        )
     return _object_chunk(arr.to_pylist(), rows, force_categorical)
 
 

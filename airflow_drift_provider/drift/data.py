@@ -59,9 +59,18 @@ def _status(ref: ColumnProfile | None, cur: ColumnProfile | None, min_samples: i
         return "type_mismatch"
     if ref.valid < min_samples or cur.valid < min_samples:
         return "insufficient_data"
-    if ref.kind == NUMERICAL and ref.sketch is not None and ref.sketch.std == 0:
+    if ref.kind == NUMERICAL and ref.sketch is not None and ref.sketch.constant:
         return "constant"
     return "ok"
+
+
+def _numeric_labels(counts: dict[str, int]) -> bool:
+    for label in counts:
+        try:
+            float(label)
+        except ValueError:
+            return False
+    return True
 
 
 def _categorical_vectors(
@@ -148,9 +157,10 @@ def _analyse(
                 results[m] = {"statistic": st.jensenshannon(p, q)}
             elif m == "hellinger":
                 results[m] = {"statistic": st.hellinger(p, q)}
-        unseen_n = sum(cur.counts[k] for k in unseen)
+        # the current side keeps every reference category when capped, so the rest is exactly "unseen"
+        unseen_n = sum(cur.counts[k] for k in unseen) + (cur.other_count if not ref.other_count else 0)
         out["unseen_categories"] = unseen[:MAX_LISTED_CATEGORIES]
-        out["unseen_count"] = len(unseen)
+        out["unseen_count"] = len(unseen) + (cur.other_distinct if not ref.other_count else 0)
         out["unseen_share"] = unseen_n / cur.valid if cur.valid else None
         missing = [k for k in sorted(ref.counts, key=lambda k: (-ref.counts[k], k)) if k not in cur.counts]
         out["missing_categories"] = missing[:MAX_LISTED_CATEGORIES]
@@ -270,8 +280,15 @@ def data_drift(
         res_used = resolution
     cur_cats = cats | {n for n, c in ref_p.columns.items() if c.kind == CATEGORICAL}
     anchors = {n: c.sketch.points for n, c in ref_p.columns.items() if c.kind == NUMERICAL and c.sketch is not None}
+    keep = {n: set(c.counts) for n, c in ref_p.columns.items() if c.kind == CATEGORICAL}
     cur_p = build_profile(
-        current, columns=cols, categorical=cur_cats, resolution=res_used, _anchors=anchors, _what="current"
+        current,
+        columns=cols,
+        categorical=cur_cats,
+        resolution=res_used,
+        _anchors=anchors,
+        _keep_categories=keep,
+        _what="current",
     )
 
     if cols is None:
@@ -291,16 +308,27 @@ def data_drift(
 
     report_cols: dict[str, dict[str, Any]] = {}
     extra: list[str] = []
+    unknown: list[str] = []
     missing: list[str] = []
     for name in names:
         ref = ref_p.columns.get(name)
         cur = cur_p.columns.get(name)
         if ref is None:
-            extra.append(name)
+            (extra if name in cur_p.columns else unknown).append(name)
             continue
         if cur is None and current_empty_stream:
             cur = ColumnProfile(kind=ref.kind)
         status = _status(ref, cur, min_samples)
+        if (
+            status in ("ok", "insufficient_data")
+            and cur is not None
+            and ref.kind == CATEGORICAL
+            and cur.from_numbers
+            and name not in cats
+            and not _numeric_labels(ref.counts)
+        ):
+            # text categories in the reference, numbers now: forced to categories only for comparison
+            status = "type_mismatch"
         kind = ref.kind or (cur.kind if cur is not None else None) or NUMERICAL
         res: dict[str, Any] = {
             "type": kind,
@@ -316,7 +344,7 @@ def data_drift(
         if status == "missing":
             missing.append(name)
         if status == "type_mismatch" and cur is not None:
-            res["current_type"] = cur.kind
+            res["current_type"] = NUMERICAL if cur.from_numbers else cur.kind
         if ref.mixed or (cur is not None and cur.mixed):
             res["warnings"] = ["mixed_types: numbers and strings in one column, compared as categories"]
         if status in ("ok", "constant"):
@@ -345,6 +373,7 @@ def data_drift(
         "dataset_drift": None if share is None else bool(share >= drift_share),
         "missing_columns": missing,
         "extra_columns": extra,
+        "unknown_columns": unknown,
         "problem_columns": {n: r["status"] for n, r in report_cols.items() if r["status"] not in ("ok", "constant")},
     }
     report = {

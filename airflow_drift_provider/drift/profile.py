@@ -41,6 +41,8 @@ class ColumnProfile:
     mixed: bool = False  # numbers and strings in one column (analysed as categorical)
     conflict: bool = False  # numerical in some batches, categorical in others
     partial: bool = False  # absent from some batches or partitions
+    from_numbers: bool = False  # categorical only because it was forced on a numeric data type
+    other_distinct: int = 0  # how many distinct categories were folded into other_count
 
     @property
     def valid(self) -> int:
@@ -73,6 +75,7 @@ class ColumnProfile:
             d["count"] = self.valid
             d["categories"] = dict(sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0])))
             d["other_count"] = self.other_count
+            d["other_distinct"] = self.other_distinct
         return d
 
     @classmethod
@@ -96,6 +99,7 @@ class ColumnProfile:
             elif kind == CATEGORICAL:
                 col.counts = {str(k): int(v) for k, v in d["categories"].items()}
                 col.other_count = int(d.get("other_count", 0))
+                col.other_distinct = int(d.get("other_distinct", 0))
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"invalid column in profile: {exc!r}") from exc
         return col
@@ -192,6 +196,7 @@ class _ColumnBuilder:
         col.pos_inf += chunk.pos_inf
         col.neg_inf += chunk.neg_inf
         col.mixed |= chunk.mixed
+        col.from_numbers |= chunk.from_numbers
         has_values = (chunk.values is not None and chunk.values.size > 0) or bool(chunk.counts)
         if not has_values:
             if chunk.kind == NUMERICAL and col.kind is None and (chunk.pos_inf or chunk.neg_inf):
@@ -221,21 +226,25 @@ class _ColumnBuilder:
             self.sketches, resolution=self.resolution, exact_limit=self.exact_limit, anchors=self.anchors
         )
 
-    def finish(self, max_categories: int) -> ColumnProfile:
+    def finish(self, max_categories: int, keep: set[str] | None = None) -> ColumnProfile:
         col = self.col
         if col.kind == NUMERICAL or (col.kind is None and self.sketches):
             col.kind = NUMERICAL
             col.sketch = self._merged() if self.sketches else NumericSketch.empty()
         if col.kind == CATEGORICAL:
-            _cap_categories(col, max_categories)
+            _cap_categories(col, max_categories, keep)
         return col
 
 
-def _cap_categories(col: ColumnProfile, max_categories: int) -> None:
-    if len(col.counts) > max_categories:
-        ordered = sorted(col.counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        col.counts = dict(ordered[:max_categories])
-        col.other_count += sum(v for _, v in ordered[max_categories:])
+def _cap_categories(col: ColumnProfile, max_categories: int, keep: set[str] | None = None) -> None:
+    """Keep the ``max_categories`` most frequent categories (plus every category in ``keep``)."""
+    if len(col.counts) <= max_categories:
+        return
+    ordered = sorted(col.counts.items(), key=lambda kv: (kv[0] not in (keep or ()), -kv[1], kv[0]))
+    n_keep = max(max_categories, sum(1 for k in col.counts if keep and k in keep))
+    col.counts = dict(ordered[:n_keep])
+    col.other_count += sum(v for _, v in ordered[n_keep:])
+    col.other_distinct += len(ordered) - n_keep
 
 
 def _workers() -> int:
@@ -264,6 +273,7 @@ def build_profile(
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     metadata: dict[str, Any] | None = None,
     _anchors: dict[str, np.ndarray] | None = None,
+    _keep_categories: dict[str, set[str]] | None = None,
     _what: str = "data",
 ) -> ReferenceProfile:
     """Summarise ``data`` (DataFrame, pyarrow Table/RecordBatch or an iterable of them).
@@ -311,7 +321,7 @@ def build_profile(
         if b.col.rows < rows:
             b.col.partial = True
     return ReferenceProfile(
-        columns={name: builders[name].finish(max_categories) for name in order},
+        columns={name: builders[name].finish(max_categories, (_keep_categories or {}).get(name)) for name in order},
         rows=rows,
         resolution=resolution,
         exact_limit=exact_limit,
@@ -367,6 +377,7 @@ def merge_profiles(*profiles: ReferenceProfile) -> ReferenceProfile:
                 for k, v in c.counts.items():
                     col.counts[k] = col.counts.get(k, 0) + v
                 col.other_count += c.other_count
+                col.other_distinct += c.other_distinct  # an upper bound: partitions may share rare values
             _cap_categories(col, max_categories)
         out[name] = col
     meta: dict[str, Any] = {}

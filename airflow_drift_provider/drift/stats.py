@@ -72,13 +72,26 @@ def hellinger(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def numeric_bins(ref: NumericSketch, cur: NumericSketch, bins: int) -> tuple[list[float], np.ndarray, np.ndarray]:
-    """Reference-quantile bin edges and the two proportion vectors."""
-    edges = np.unique(ref.quantile(np.arange(1, bins) / bins))
-    r_le, _ = ref.cdf(edges)
-    c_le, _ = cur.cdf(edges)
-    r = np.diff(np.concatenate([[0.0], r_le, [float(ref.n)]])) / ref.n
-    c = np.diff(np.concatenate([[0.0], c_le, [float(cur.n)]])) / cur.n
-    return edges.tolist(), np.clip(r, 0, 1), np.clip(c, 0, 1)
+    """Bin edges ``[min, q_1, ..., q_{bins-1}, max]`` of the reference and both proportion vectors.
+
+    Bins: ``(-inf, min)``, ``[min, q_1]``, ``(q_1, q_2]``, ..., ``(q_{bins-1}, max]``,
+    ``(max, +inf)``; the two outer bins hold only current values outside the
+    reference range (reference share 0), so a shift beyond the reference's
+    range - or away from a constant reference - is always visible.
+    """
+    lo, hi = float(ref.points[0]), float(ref.points[-1])
+    inner = np.unique(ref.quantile(np.arange(1, bins) / bins))
+    inner = inner[(inner > lo) & (inner < hi)]
+    edges = np.concatenate([[lo], inner, [hi]]) if hi > lo else np.asarray([lo])
+
+    def proportions(sk: NumericSketch) -> np.ndarray:
+        le, lt = sk.cdf(edges)
+        # below min | [min, q_1] | ... | (q_k, max] | above max; constant reference: below | = c | above
+        inside = le if edges.size == 1 else le[1:]
+        cuts = np.concatenate([[0.0], lt[:1], inside, [float(sk.n)]])
+        return np.clip(np.diff(cuts) / sk.n, 0, 1)
+
+    return edges.tolist(), proportions(ref), proportions(cur)
 
 
 def ks_test(ref: NumericSketch, cur: NumericSketch) -> dict[str, Any]:
@@ -102,7 +115,7 @@ def ks_test(ref: NumericSketch, cur: NumericSketch) -> dict[str, Any]:
 def wasserstein_test(ref: NumericSketch, cur: NumericSketch) -> dict[str, Any]:
     w = wasserstein_1(ref, cur)
     std = ref.std
-    if std > 0:
+    if std > 0 and math.isfinite(std) and math.isfinite(w):
         return {"statistic": w / std, "distance": w}
     return {"statistic": 0.0 if w == 0 else None, "distance": w}
 

@@ -6,7 +6,6 @@ import os
 from datetime import timedelta
 
 import pendulum
-
 from airflow.sdk import DAG, Asset
 
 from airflow_drift_provider.operators import (
