@@ -29,7 +29,29 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_drift_provider.operators.drift",
                     "airflow_drift_provider.operators.profile",
+                    "airflow_drift_provider.operators.alerts",
                 ],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Drift monitoring",
+                "python-modules": ["airflow_drift_provider.sensors.alerts"],
+            }
+        ],
+        "notifications": ["airflow_drift_provider.notifications.drift.DriftAlertNotifier"],
+        "config": {
+            "drift": {
+                "description": "Settings of airflow-drift-provider.",
+                "options": {
+                    "alert_state_prefix": {
+                        "description": "Prefix of the Airflow Variables that hold alert deduplication state.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "drift_alert:",
+                        "default": "drift_alert:",
+                    },
+                },
+            }
+        },
     }

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_drift_provider._compat import AirflowException, AirflowFailException
 from airflow_drift_provider.operators.drift import _name_list, _templated
 from airflow_drift_provider.sources import (
     DEFAULT_BATCH_SIZE,
