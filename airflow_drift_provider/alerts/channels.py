@@ -162,9 +162,12 @@ class SlackChannel(Channel):
 
     kind = "slack"
 
-    def __init__(self, name: str, conn_id: str = "slack_default", *, channel: str | None = None) -> None:
+    def __init__(
+        self, name: str, conn_id: str = "slack_default", *, channel: str | None = None, timeout: int = 30
+    ) -> None:
         super().__init__(name, conn_id)
         self.channel = channel
+        self.timeout = int(timeout)
 
     def payload(self, alerts: Sequence[Mapping[str, Any]], ctx: AlertContext, resolved: bool) -> dict[str, Any]:
         esc = slack_escape
@@ -218,7 +221,7 @@ class SlackChannel(Channel):
         if conn.conn_type == "slackwebhook":
             from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-            SlackWebhookHook(slack_webhook_conn_id=self.conn_id, timeout=30).send(
+            SlackWebhookHook(slack_webhook_conn_id=self.conn_id, timeout=self.timeout).send(
                 text=body["text"], blocks=body["blocks"]
             )
             return
@@ -226,7 +229,7 @@ class SlackChannel(Channel):
 
         if not self.channel:
             raise ValueError(f"slack channel {self.name!r}: the Slack API connection needs channel='#...'")
-        SlackHook(slack_conn_id=self.conn_id, timeout=30).client.chat_postMessage(
+        SlackHook(slack_conn_id=self.conn_id, timeout=self.timeout).client.chat_postMessage(
             channel=self.channel, text=body["text"], blocks=body["blocks"]
         )
 
@@ -237,7 +240,11 @@ class PagerDutyChannel(Channel):
     The routing (integration) key comes from the connection through
     ``PagerdutyEventsHook``; the events base URL from ``base_url``, the
     connection extra ``events_base_url`` or the default US endpoint
-    (use ``https://events.eu.pagerduty.com`` for the EU region).
+    (use ``https://events.eu.pagerduty.com`` for the EU region). A private CA
+    (e.g. a TLS-inspecting proxy) can be given as the extra ``ca_bundle``.
+    The hook's own ``send_event`` cannot take a base URL, so the event is
+    built with the hook's ``prepare_event_data`` conventions and sent with the
+    ``pagerduty`` client the hook uses.
     """
 
     kind = "pagerduty"
@@ -292,21 +299,29 @@ class PagerDutyChannel(Channel):
         return event
 
     def client(self) -> Any:
+        import ssl
+
         import pagerduty
         from airflow.providers.pagerduty.hooks.pagerduty_events import PagerdutyEventsHook
         from airflow.sdk import BaseHook
 
         hook = PagerdutyEventsHook(pagerduty_events_conn_id=self.conn_id)
-        base_url = self.base_url
-        if base_url is None:
-            extra = BaseHook.get_connection(self.conn_id).extra_dejson or {}
-            base_url = extra.get("events_base_url")
-        client = pagerduty.EventsApiV2Client(hook.integration_key, base_url=base_url)
-        client.retry = {}  # retries and backoff are ours (DriftAlertOperator), so they are bounded
-        if hasattr(client, "max_http_attempts"):
-            client.max_http_attempts = 1
-        if hasattr(client, "timeout"):
-            client.timeout = self.timeout
+        extra = BaseHook.get_connection(self.conn_id).extra_dejson or {}
+        base_url = self.base_url or extra.get("events_base_url")
+        if base_url is not None and not str(base_url).startswith("https://"):
+            raise ValueError(f"pagerduty channel {self.name!r}: events_base_url must be https://")
+        kwargs: dict[str, Any] = {"timeout": self.timeout}
+        if extra.get("ca_bundle"):
+            kwargs["verify"] = ssl.create_default_context(cafile=extra["ca_bundle"])
+        try:
+            client = pagerduty.EventsApiV2Client(hook.integration_key, base_url=base_url, **kwargs)
+        except TypeError:  # pragma: no cover - clients that take no HTTP options
+            client = pagerduty.EventsApiV2Client(hook.integration_key, base_url=base_url)
+        # retries and backoff are ours (DriftAlertOperator), so they are bounded and logged:
+        # no 5xx table, no unbounded 429 retries, no network retries with 3-6-12 s sleeps
+        client.retry = {429: 0}
+        if hasattr(client, "max_network_attempts"):
+            client.max_network_attempts = 0
         return client
 
     def send(self, alerts: Sequence[Mapping[str, Any]], ctx: AlertContext, *, resolved: bool = False) -> None:

@@ -226,7 +226,8 @@ def deliver(
             else:
                 result["failed"].setdefault(ch, {"error": error, "fingerprints": []})["fingerprints"].extend(group)
 
-    # 4. resolve what stopped firing
+    # 4. resolve what stopped firing: one notification per channel (per alert for PagerDuty)
+    resolving: dict[str, dict[str, Any]] = {}
     for fp in sorted(index - set(fired)):
         st = store.get(state_key(prefix, fp))
         if not st or st.get("status") == "resolved":
@@ -238,39 +239,53 @@ def deliver(
         if st.get("status") == "firing":
             st["status"] = "resolving"
             st["resolved_at"] = _iso(now)
-            st.setdefault("resolve_sent", {})
+            st["resolve_sent"] = {}
             save(fp)
-        pending = [ch for ch in st.get("sent", {}) if ch not in st["resolve_sent"]] if notify_resolved else []
-        ok = True
-        for ch in pending:
-            channel = channels.get(ch)
-            if channel is None:
-                continue  # channel removed from the configuration: nothing to notify
-            alert = {
-                "fingerprint": fp,
-                "rule": st["rule"],
-                "task_id": st["task_id"],
-                "instance": st["instance"],
-                "column": st.get("column"),
-                "severity": st.get("severity", "warning"),
-                "value": st.get("last_value"),
-                "op": "",
-                "threshold": "",
-                "message": "no longer firing",
-            }
-            error = attempt(channel, [alert], resolved=True)
+        st.setdefault("resolve_sent", {})
+        resolving[fp] = st
+    pending: dict[str, list[str]] = {}
+    if notify_resolved:
+        for fp, st in resolving.items():
+            for ch in st.get("sent", {}):
+                if ch not in st["resolve_sent"] and ch in channels:
+                    pending.setdefault(ch, []).append(fp)
+    still_pending: set[str] = set()
+    for ch, fps in pending.items():
+        channel = channels[ch]
+        groups = [[fp] for fp in fps] if channel.per_alert else [fps]
+        for group in groups:
+            alerts = [
+                {
+                    "fingerprint": fp,
+                    "rule": resolving[fp]["rule"],
+                    "task_id": resolving[fp]["task_id"],
+                    "instance": resolving[fp]["instance"],
+                    "column": resolving[fp].get("column"),
+                    "severity": resolving[fp].get("severity", "warning"),
+                    "value": resolving[fp].get("last_value"),
+                    "op": "",
+                    "threshold": "",
+                    "message": "no longer firing",
+                }
+                for fp in group
+            ]
+            error = attempt(channel, alerts, resolved=True)
             if error is None:
-                st["resolve_sent"][ch] = _iso(now)
-                save(fp)
-                result["resolve_sent"].setdefault(ch, []).append(fp)
+                for fp in group:
+                    resolving[fp]["resolve_sent"][ch] = _iso(now)
+                    save(fp)
+                result["resolve_sent"].setdefault(ch, []).extend(group)
             else:
-                ok = False
-                result["resolve_failed"].setdefault(ch, {"error": error, "fingerprints": []})["fingerprints"].append(fp)
-        if ok:
-            st["status"] = "resolved"
-            save(fp)
-            index.discard(fp)
-            result["resolved"].append(fp)
+                still_pending.update(group)
+                entry = result["resolve_failed"].setdefault(ch, {"error": error, "fingerprints": []})
+                entry["fingerprints"].extend(group)
+    for fp, st in resolving.items():
+        if fp in still_pending:
+            continue
+        st["status"] = "resolved"
+        save(fp)
+        index.discard(fp)
+        result["resolved"].append(fp)
     store.set(idx_key, sorted(index))
     result["open"] = sorted(index)
     return result

@@ -130,6 +130,8 @@ def _seconds(value: Any, what: str) -> timedelta | None:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, str):
+        if value.strip() in ("", "None", "none", "null"):  # a template that rendered "nothing"
+            return None
         try:
             value = float(value)
         except ValueError:
