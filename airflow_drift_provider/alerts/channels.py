@@ -310,7 +310,7 @@ class PagerDutyChannel(Channel):
         base_url = self.base_url or extra.get("events_base_url")
         if base_url is not None and not str(base_url).startswith("https://"):
             raise ValueError(f"pagerduty channel {self.name!r}: events_base_url must be https://")
-        kwargs: dict[str, Any] = {"timeout": self.timeout}
+        kwargs: dict[str, Any] = {}
         if extra.get("ca_bundle"):
             kwargs["verify"] = ssl.create_default_context(cafile=extra["ca_bundle"])
         try:
@@ -320,6 +320,7 @@ class PagerDutyChannel(Channel):
         # retries and backoff are ours (DriftAlertOperator), so they are bounded and logged:
         # no 5xx table, no unbounded 429 retries, no network retries with 3-6-12 s sleeps
         client.retry = {429: 0}
+        client.timeout = self.timeout  # per-request read timeout (the client's default is 60 s)
         if hasattr(client, "max_network_attempts"):
             client.max_network_attempts = 0
         return client
