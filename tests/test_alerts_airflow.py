@@ -276,3 +276,61 @@ class TestAlertLifecycle:
         assert logs, "no output captured"
         assert ROUTING_KEY not in logs
         assert WEBHOOK_TOKEN not in logs
+
+
+def _run_dag(state, dag_id: str, **conf) -> subprocess.CompletedProcess:
+    out = subprocess.run(
+        [AIRFLOW_BIN, "dags", "test", dag_id, "-c", json.dumps(conf)],
+        capture_output=True,
+        text=True,
+        env=state["env"],
+        timeout=900,
+    )
+    state["outputs"].append(out.stdout + out.stderr)
+    return out
+
+
+def _task_states(state, dag_id: str) -> dict[str, str]:
+    con = _db(state)
+    try:
+        run_id = con.execute(
+            "select run_id from dag_run where dag_id=? order by id desc limit 1", (dag_id,)
+        ).fetchone()[0]
+        rows = con.execute(
+            "select task_id, state from task_instance where dag_id=? and run_id=?", (dag_id, run_id)
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows), run_id
+
+
+class TestSensorAndNotifier:
+    def test_sensor_fires_on_drift_and_notifier_reports_failure(self, env):
+        n_slack = len(env["slack"].json_bodies)
+        out = _run_dag(env, "drift_alert_sensor", current=str(env["data"] / "drift.parquet"))
+        states, run_id = _task_states(env, "drift_alert_sensor")
+        assert states["wait_for_critical_drift"] == "success", out.stdout[-3000:]
+        assert states["stop_serving"] == "success"
+        con = _db(env)
+        try:
+            row = con.execute(
+                "select value from xcom where dag_id='drift_alert_sensor' and run_id=? "
+                "and task_id='wait_for_critical_drift' and key='return_value'",
+                (run_id,),
+            ).fetchone()
+        finally:
+            con.close()
+        evaluation = json.loads(row[0])
+        evaluation = json.loads(evaluation) if isinstance(evaluation, str) else evaluation
+        assert evaluation["summary"]["fired_rules"] == ["score_psi"]
+        # fail_on_drift failed the strict check; its callback notified Slack
+        assert states["strict_check"] == "failed"
+        posts = env["slack"].json_bodies[n_slack:]
+        assert len(posts) == 1 and "strict drift check failed in drift_alert_sensor" in json.dumps(posts[0])
+
+    def test_sensor_times_out_softly_without_drift(self, env):
+        _run_dag(env, "drift_alert_sensor", current=str(env["data"] / "ok.parquet"))
+        states, _ = _task_states(env, "drift_alert_sensor")
+        assert states["wait_for_critical_drift"] == "skipped"  # soft_fail on timeout
+        assert states["stop_serving"] == "skipped"
+        assert states["strict_check"] == "success"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import operator as _op
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +62,8 @@ def parse_selector(selector: str) -> list[str]:
                 seg = re.sub(r"\\(.)", r"\1", seg)
             elif bare is not None:
                 seg = seg.strip()
+                if not seg:
+                    raise ValueError(f"bad metric selector {selector!r}: blank segment at position {pos}")
                 if not expect_segment:
                     raise ValueError(f"bad metric selector {selector!r} at position {pos}")
             parts.append(seg if (dq is None and sq is None) else "\x00" + seg)  # quoted: never a wildcard
@@ -91,7 +94,7 @@ def _resolve(doc: Any, parts: Sequence[str]) -> list[tuple[list[str], Any]]:
         key = seg[1:] if seg.startswith("\x00") else seg
         if isinstance(node, Mapping) and key in node:
             walk(node[key], i + 1, matched)
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        elif isinstance(node, list) and re.fullmatch(r"[0-9]+", key) and int(key) < len(node):
             walk(node[int(key)], i + 1, matched)
 
     walk(doc, 0, [])
@@ -133,15 +136,10 @@ class AlertRule:
         known = {"name", "metric", "op", "threshold", "severity", "task_id", "channels", "message"}
         unknown = set(value) - known
         if unknown:
-            raise ValueError(f"alert rule {value.get('name')!r}: unknown field(s) {sorted(unknown)}")
+            raise ValueError(f"alert rule {value.get('name')!r}: unknown field(s) {sorted(map(str, unknown))}")
         missing = [k for k in ("name", "metric", "op", "threshold") if k not in value]
         if missing:
             raise ValueError(f"alert rule {value.get('name')!r}: missing field(s) {missing}")
-        channels = value.get("channels")
-        if channels is not None:
-            if isinstance(channels, str):
-                channels = [channels]
-            channels = tuple(channels)
         return cls(
             name=value["name"],
             metric=value["metric"],
@@ -149,33 +147,49 @@ class AlertRule:
             threshold=value["threshold"],
             severity=value.get("severity", "warning"),
             task_id=value.get("task_id"),
-            channels=channels,
+            channels=value.get("channels"),
             message=value.get("message"),
         )
 
     def validated(self) -> AlertRule:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"alert rule name must be a non-empty string, got {self.name!r}")
-        op = ALIASES.get(self.op, self.op) if isinstance(self.op, str) else self.op
+        if not isinstance(self.op, str):
+            raise ValueError(f"alert rule {self.name!r}: unknown operator {self.op!r}; use one of {sorted(OPERATORS)}")
+        op = ALIASES.get(self.op, self.op)
         if op not in OPERATORS:
             raise ValueError(f"alert rule {self.name!r}: unknown operator {self.op!r}; use one of {sorted(OPERATORS)}")
-        if self.severity not in SEVERITIES:
+        if not isinstance(self.severity, str) or self.severity not in SEVERITIES:
             raise ValueError(f"alert rule {self.name!r}: bad severity {self.severity!r}; use one of {SEVERITIES}")
         thr = self.threshold
-        if op in ("gt", "gte", "lt", "lte"):
-            if isinstance(thr, str):
-                try:
-                    thr = float(thr)
-                except ValueError:
-                    raise ValueError(f"alert rule {self.name!r}: threshold must be a number, got {thr!r}") from None
-            if isinstance(thr, bool) or not isinstance(thr, int | float) or not math.isfinite(thr):
-                raise ValueError(f"alert rule {self.name!r}: threshold must be a finite number, got {thr!r}")
-        elif not (thr is None or isinstance(thr, bool | int | float | str)):
+        if isinstance(thr, str) and op in ("gt", "gte", "lt", "lte"):
+            try:
+                thr = float(thr)
+            except ValueError:
+                raise ValueError(f"alert rule {self.name!r}: threshold must be a number, got {thr!r}") from None
+        if isinstance(thr, numbers.Real) and not isinstance(thr, bool):
+            try:
+                thr = int(thr) if isinstance(thr, numbers.Integral) else float(thr)
+                finite = math.isfinite(float(thr))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise ValueError(f"alert rule {self.name!r}: threshold must be finite, got {self.threshold!r}")
+        elif op in ("gt", "gte", "lt", "lte"):
+            raise ValueError(f"alert rule {self.name!r}: threshold must be a finite number, got {thr!r}")
+        elif not (thr is None or isinstance(thr, bool | str)):
             raise ValueError(f"alert rule {self.name!r}: threshold must be a number, bool or string, got {thr!r}")
-        if self.task_id is not None and not isinstance(self.task_id, str):
-            raise ValueError(f"alert rule {self.name!r}: task_id must be a string")
-        if self.channels is not None and not all(isinstance(c, str) and c for c in self.channels):
-            raise ValueError(f"alert rule {self.name!r}: channels must be a list of channel names")
+        if self.task_id is not None and (not isinstance(self.task_id, str) or not self.task_id):
+            raise ValueError(f"alert rule {self.name!r}: task_id must be a string (not empty)")
+        channels = self.channels
+        if channels is not None:
+            if isinstance(channels, str):
+                channels = (channels,)
+            if not isinstance(channels, list | tuple) or not all(isinstance(c, str) and c for c in channels):
+                raise ValueError(f"alert rule {self.name!r}: channels must be a list of channel names")
+            channels = tuple(channels)
+        if self.message is not None and not isinstance(self.message, str):
+            raise ValueError(f"alert rule {self.name!r}: message must be a string")
         try:
             path = tuple(parse_selector(self.metric))
         except ValueError as exc:
@@ -187,7 +201,7 @@ class AlertRule:
             threshold=thr,
             severity=self.severity,
             task_id=self.task_id,
-            channels=self.channels,
+            channels=channels,
             message=self.message,
             path=path,
         )
@@ -240,6 +254,15 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _instance(matched: list[str], metric: str) -> str:
+    """The wildcard matches: the key itself for one wildcard, an unambiguous join for several."""
+    if not matched:
+        return metric
+    if len(matched) == 1:
+        return matched[0]
+    return "/".join(m.replace("\\", "\\\\").replace("/", "\\/") for m in matched)
+
+
 def _column_of(path: Sequence[str], matched: list[str]) -> str | None:
     if len(path) < 2 or path[0] != "columns":
         return None
@@ -262,7 +285,7 @@ def evaluate_rules(
     ``errors``: rules whose selector matched nothing, whose report is missing,
     or whose values cannot be compared - never silently treated as OK.
     """
-    parsed = rules if rules and all(isinstance(r, AlertRule) and r.path for r in rules) else parse_rules(rules)
+    parsed = parse_rules(rules)  # cheap; also re-validates AlertRule objects built or replaced by hand
     fired: list[dict[str, Any]] = []
     passed: list[dict[str, Any]] = []
     unknown: list[dict[str, Any]] = []
@@ -278,7 +301,7 @@ def evaluate_rules(
                 continue
             for matched, value in _resolve(report, rule.path):
                 matched_any = True
-                instance = "/".join(matched) if matched else rule.metric
+                instance = _instance(matched, rule.metric)
                 column = _column_of(rule.path, matched)
                 base = {"rule": rule.name, "task_id": task_id, "instance": instance, "column": column}
                 if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -311,7 +334,7 @@ def evaluate_rules(
                 default = "{rule}: {column} = {value} {op} {threshold}"
                 try:
                     message = (rule.message or default).format_map(fields)
-                except (ValueError, IndexError, AttributeError):
+                except Exception:  # a broken user template must not break the evaluation
                     message = default.format_map(fields)
                 fired.append(
                     {

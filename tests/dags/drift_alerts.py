@@ -72,3 +72,43 @@ with DAG(
     )
     ok = EmptyOperator(task_id="all_good")
     report >> branch >> [alert, ok]
+
+
+# --- sensor and notifier -------------------------------------------------------------------------
+from airflow_drift_provider.notifications import DriftAlertNotifier  # noqa: E402
+from airflow_drift_provider.sensors import AlertRuleSensor  # noqa: E402
+
+with DAG(
+    dag_id="drift_alert_sensor",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=False,
+    default_args={"retries": 0},
+) as sensor_dag:
+    check = DataDriftOperator(
+        task_id="data_drift",
+        reference_path=f"{DATA}/reference.parquet",
+        current_path="{{ dag_run.conf['current'] }}",
+    )
+    gate = AlertRuleSensor(
+        task_id="wait_for_critical_drift",
+        rules=[{"name": "score_psi", "metric": "columns.score.methods.psi.statistic", "op": "gt", "threshold": 0.5}],
+        report_task_ids="data_drift",
+        poke_interval=1,
+        timeout=4,
+        mode="reschedule",
+        soft_fail=True,
+    )
+    stop_serving = EmptyOperator(task_id="stop_serving")
+    check >> gate >> stop_serving
+
+    DataDriftOperator(
+        task_id="strict_check",
+        reference_path=f"{DATA}/reference.parquet",
+        current_path="{{ dag_run.conf['current'] }}",
+        fail_on_drift=True,
+        on_failure_callback=DriftAlertNotifier(
+            channels={"slack": {"type": "slack", "conn_id": "drift_slack"}},
+            message="strict drift check failed in {{ dag.dag_id }}",
+        ),
+    )
