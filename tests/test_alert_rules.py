@@ -298,7 +298,7 @@ def test_ordering_ops_need_a_finite_numeric_threshold(op, threshold):
         parse_rules([rule(op=op, threshold=threshold)])
 
 
-@pytest.mark.parametrize("threshold", [[1], {"a": 1}, (1,), object()], ids=repr)
+@pytest.mark.parametrize("threshold", [[1], {"a": 1}, (1,), object()], ids=["list", "dict", "tuple", "object"])
 def test_eq_ne_threshold_must_be_a_scalar(threshold):
     for op in ("eq", "ne"):
         with pytest.raises(ValueError, match="threshold must be"):
