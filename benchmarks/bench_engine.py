@@ -12,7 +12,9 @@ few columns of the current dataset):
      ``scipy.stats.ks_2samp`` and ``scipy.stats.wasserstein_distance``.
 
 (a) and (b) also run restricted to the 20 numeric columns (``columns=``) so
-the comparison with (c) is like-for-like.  Every case runs in a fresh Python
+the comparison with (c) is like-for-like; (b) also runs with
+``ParquetFile(cur, pre_buffer=False)``, and the Parquet scan alone is timed for
+both reader settings, to separate the reader's memory from the engine's.  Every case runs in a fresh Python
 subprocess, so its peak RSS is its own.  See ``benchmarks/README.md``.
 
 Usage::
@@ -52,13 +54,17 @@ ALL_COLUMNS = NUMERIC_COLUMNS + CATEGORICAL_COLUMNS
 # columns whose distribution differs in the current dataset (see _numeric / _categorical)
 DRIFTED_COLUMNS = ["num_00", "num_04", "num_14", "cat_1", "cat_4"]
 
-CASES = ("profile", "a", "a_num", "b", "b_num", "c")
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+CASES = ("profile", "a", "a_num", "scan", "b", "b_num", "scan_nopre", "b_nopre", "c")
 CASE_LABELS = {
     "a": "(a) in-memory DataFrames, all 25 cols",
     "a_num": "(a) in-memory DataFrames, 20 numeric",
     "profile": "    profile build (streamed reference)",
+    "scan": "    Parquet scan only (current, no engine)",
     "b": "(b) profile + streamed Parquet, all 25",
     "b_num": "(b) profile + streamed Parquet, 20 num",
+    "scan_nopre": "    Parquet scan only, pre_buffer=False",
+    "b_nopre": "(b) same with ParquetFile(pre_buffer=False)",
     "c": "(c) naive scipy ks_2samp+wasserstein, 20 num",
 }
 
@@ -83,6 +89,43 @@ def _maxrss_mb() -> float:
     """``getrusage(RUSAGE_SELF).ru_maxrss`` in MB (kB on Linux, bytes on macOS)."""
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r / 2**20 if sys.platform == "darwin" else r / 2**10
+
+
+def _load() -> float:
+    """1-minute load average."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return math.nan
+
+
+def _busy_cpu_seconds() -> float:
+    """CPU seconds spent by the whole machine (all processes) since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:]]
+        # user nice system idle iowait irq softirq steal ...: everything but idle and iowait
+        return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return math.nan
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+class CpuMeter:
+    """How many CPUs this process and all *other* processes kept busy during a period."""
+
+    def __init__(self) -> None:
+        self.wall, self.busy, self.own = time.perf_counter(), _busy_cpu_seconds(), _own_cpu_seconds()
+
+    def stop(self) -> tuple[float, float]:
+        wall = time.perf_counter() - self.wall
+        own = _own_cpu_seconds() - self.own
+        others = _busy_cpu_seconds() - self.busy - own
+        return own / wall, max(0.0, others / wall)
 
 
 def _reset_peak() -> bool:
@@ -325,22 +368,32 @@ def run_case(case: str, rows: int, seed: int, data_dir: Path, repeat: int) -> di
             profile = build_profile(batches, metadata={"benchmark": "bench_engine", "rows": rows, "seed": seed})
             profile.save(paths["profile"])
             return profile
-        if case in ("b", "b_num"):
-            batches = pq.ParquetFile(paths["cur"]).iter_batches(batch_size=STREAM_BATCH_ROWS)
+        # pyarrow's default pre_buffer=True reads ahead the column chunks of the whole file: *_nopre disable it
+        opts = {"pre_buffer": False} if case.endswith("_nopre") else {}
+        if case.startswith("scan"):  # the I/O part of (b): read and decode the batches, nothing else
+            batches = pq.ParquetFile(paths["cur"], **opts).iter_batches(batch_size=STREAM_BATCH_ROWS)
+            return sum(b.num_rows for b in batches)
+        if case in ("b", "b_num", "b_nopre"):
+            batches = pq.ParquetFile(paths["cur"], **opts).iter_batches(batch_size=STREAM_BATCH_ROWS)
             return data_drift(ReferenceProfile.load(paths["profile"]), batches, columns=columns)
         if case == "c":
             return _naive(ref_df, cur_df)
         raise ValueError(f"unknown case {case!r}")
 
-    times = []
+    times, cpu, others = [], [], []
     result = None
     for _ in range(repeat):
         result = None
         gc.collect()
+        meter = CpuMeter()
         t0 = time.perf_counter()
         result = once()
         times.append(time.perf_counter() - t0)
+        used, busy = meter.stop()
+        cpu.append(used)
+        others.append(busy)
     peak_engine = _maxrss_mb()  # since the reset: the peak of the measured part only
+    best = times.index(min(times))
     out.update(
         seconds=min(times),
         all_seconds=times,
@@ -351,12 +404,17 @@ def run_case(case: str, rows: int, seed: int, data_dir: Path, repeat: int) -> di
         peak_measured_mb=peak_engine if reset else math.nan,
         engine_delta_mb=(peak_engine if reset else max(peak_before, peak_engine)) - rss_loaded,
         peak_reset=reset,
+        cpu=cpu[best],
+        others_cpu=others[best],
+        load=_load(),
     )
     if case == "profile":
         out["profile_json_bytes"] = paths["profile"].stat().st_size
         out["profile_json_path"] = str(paths["profile"])
     elif case == "c":
         out["stats"] = result
+    elif case.startswith("scan"):
+        out["rows_read"] = result
     else:
         out["report"] = _engine_summary(result)
         out["engine_elapsed_seconds"] = result["elapsed_seconds"]
@@ -389,9 +447,13 @@ def _spawn(case: str, rows: int, args: argparse.Namespace) -> dict[str, Any]:
     ]  # fmt: skip
     if args.cpus:
         cmd = ["taskset", "-c", f"0-{args.cpus - 1}", *cmd]
+    env = dict(os.environ)
+    if args.blas_threads:
+        for var in BLAS_THREAD_VARS:
+            env[var] = str(args.blas_threads)
     started = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
         return {"case": case, "rows": rows, "error": f"timed out after {args.timeout:.0f} s"}
     except OSError as exc:
@@ -399,7 +461,10 @@ def _spawn(case: str, rows: int, args: argparse.Namespace) -> dict[str, Any]:
     res = None
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARKER):
-            res = json.loads(line[len(RESULT_MARKER) :])
+            try:
+                res = json.loads(line[len(RESULT_MARKER) :])
+            except ValueError as exc:
+                res = {"case": case, "rows": rows, "error": f"unreadable result line: {exc}"}
     if res is None:
         tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-5:]
         res = {"case": case, "rows": rows, "error": f"exit code {proc.returncode}: " + " | ".join(tail)}
@@ -418,6 +483,24 @@ def _versions() -> list[str]:
         except ImportError:
             out.append(f"{mod} (not installed)")
     return out
+
+
+def _blas_info(args: argparse.Namespace) -> str:
+    if args.blas_threads:
+        how = f"{args.blas_threads} thread(s) in the cases (--blas-threads)"
+    else:
+        set_vars = [f"{v}={os.environ[v]}" for v in BLAS_THREAD_VARS if v in os.environ]
+        how = ", ".join(set_vars) if set_vars else "library default threads"
+    try:
+        import numpy  # noqa: F401  (loads the BLAS so threadpoolctl sees it)
+        from threadpoolctl import threadpool_info
+
+        libs = [
+            f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)" for i in threadpool_info()
+        ]
+        return f"{', '.join(libs) or '?'}; {how}"
+    except ImportError:
+        return how
 
 
 def _mem_total_gb() -> float:
@@ -443,8 +526,8 @@ def _f(v: Any, fmt: str) -> str:
 
 def print_table(results: dict[int, dict[str, dict[str, Any]]]) -> None:
     header = (
-        f"{'case':<46} {'rows':>5} {'cols':>4} {'time s':>8} {'rows/s':>11} {'peak MB':>8} "
-        f"{'data MB':>8} {'engine+MB':>9} {'naive/ours':>10}"
+        f"{'case':<46} {'rows':>5} {'cols':>4} {'time s':>8} {'rows/s':>11} {'peak MB':>8} {'base MB':>8} "
+        f"{'data MB':>8} {'call +MB':>8} {'naive/ours':>10} {'cpu':>4} {'other':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -460,11 +543,13 @@ def print_table(results: dict[int, dict[str, dict[str, Any]]]) -> None:
                 print(f"{label:<46} {_fmt_rows(rows):>5}  ERROR: {r['error']}")
                 continue
             t = r["seconds"]
-            ratio = f"{naive_t / t:.1f}x" if naive_t and case in ("a", "a_num", "b", "b_num") else "-"
+            ratio = f"{naive_t / t:.1f}x" if naive_t and case[0] in "ab" else "-"
             data_mb = r["data_mb"] if case in ("a", "a_num", "c") else None
             print(
                 f"{label:<46} {_fmt_rows(rows):>5} {r['columns']:>4} {t:>8.2f} {rows / t:>11,.0f} "
-                f"{r['peak_mb']:>8.0f} {_f(data_mb, '8.0f'):>8} {r['engine_delta_mb']:>9.0f} {ratio:>10}"
+                f"{r['peak_mb']:>8.0f} {r['rss_imports_mb']:>8.0f} {_f(data_mb, '8.0f'):>8} "
+                f"{r['engine_delta_mb']:>8.0f} {ratio:>10} {_f(r.get('cpu'), '4.1f'):>4} "
+                f"{_f(r.get('others_cpu'), '5.2f'):>5}"
             )
         prof = by_case.get("profile", {})
         if "profile_json_bytes" in prof:
@@ -507,15 +592,25 @@ def print_checks(results: dict[int, dict[str, dict[str, Any]]]) -> None:
         print(f"  1M x 20 numeric, (a) default methods >= 20x faster than naive scipy: {ratio:.1f}x  {verdict}")
     else:
         print("  1M x 20 numeric vs naive: not measured (needs size 1000000 with cases a_num and c)")
-    b_peaks = {rows: bc["b"]["peak_mb"] for rows, bc in results.items() if "peak_mb" in bc.get("b", {})}
-    if b_peaks:
-        spread = ", ".join(f"{_fmt_rows(n)}: {p:.0f} MB" for n, p in b_peaks.items())
-        biggest = max(b_peaks)
-        verdict = "PASS" if b_peaks[biggest] <= 1024 else "FAIL"
-        print(f"  (b) streaming peak RSS per size: {spread}; at {_fmt_rows(biggest)} rows <= 1024 MB: {verdict}")
-        if len(b_peaks) > 1:
-            lo, hi = min(b_peaks.values()), max(b_peaks.values())
-            print(f"      growth from {_fmt_rows(min(b_peaks))} to {_fmt_rows(biggest)} rows: {hi - lo:+.0f} MB")
+    for b_case, scan_case in (("b", "scan"), ("b_nopre", "scan_nopre")):
+        peaks = {rows: bc[b_case]["peak_mb"] for rows, bc in results.items() if "peak_mb" in bc.get(b_case, {})}
+        if not peaks:
+            continue
+        biggest = max(peaks)
+        verdict = "PASS" if peaks[biggest] <= 1024 else "FAIL"
+        spread = ", ".join(f"{_fmt_rows(n)}: {p:.0f} MB" for n, p in peaks.items())
+        print(f"  {CASE_LABELS[b_case].strip()}: peak RSS {spread}; <= 1024 MB at {_fmt_rows(biggest)}: {verdict}")
+        if len(peaks) > 1:
+            growth = peaks[biggest] - peaks[min(peaks)]
+            print(f"      growth from {_fmt_rows(min(peaks))} to {_fmt_rows(biggest)} rows: {growth:+.0f} MB")
+        for rows, bc in results.items():
+            b, scan = bc.get(b_case, {}), bc.get(scan_case, {})
+            if "peak_mb" in b and "peak_mb" in scan:
+                print(
+                    f"      {_fmt_rows(rows):>4}: the Parquet scan alone peaks at {scan['peak_mb']:.0f} MB "
+                    f"({scan['seconds']:.2f} s); the engine adds {b['peak_mb'] - scan['peak_mb']:+.0f} MB "
+                    f"and {b['seconds'] - scan['seconds']:+.2f} s"
+                )
 
 
 def parent_main(args: argparse.Namespace) -> int:
@@ -527,7 +622,7 @@ def parent_main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown case(s) {unknown}; known: {', '.join(CASES)}", file=sys.stderr)
         return 2
-    if any(c in ("b", "b_num") for c in cases) and "profile" not in cases:
+    if any(c.startswith("b") for c in cases) and "profile" not in cases:
         cases.insert(0, "profile")  # (b) needs the profile of this run's reference
     cases = [c for c in CASES if c in cases]
     data_dir = Path(args.data_dir)
@@ -544,9 +639,16 @@ def parent_main(args: argparse.Namespace) -> int:
         f"  data    : {N_NUMERIC} numeric + {N_CATEGORICAL} categorical columns, seed {args.seed}, "
         f"reference and current of N rows each, in {data_dir}"
     )
+    print(f"  BLAS    : {_blas_info(args)}")
     print(f"  stream  : batch_size={STREAM_BATCH_ROWS}, Parquet row groups of {GEN_CHUNK_ROWS} rows, snappy")
     if args.cpus:
         print(f"  pinned  : each case runs on CPUs 0-{args.cpus - 1} (taskset)")
+    meter = CpuMeter()
+    time.sleep(1.0)
+    _, others = meter.stop()
+    print(f"  load    : {others:.2f} CPUs busy with other processes (1 s sample), 1-min load average {_load():.2f}")
+    if others > 0.25:
+        print("  WARNING : the machine is busy; timings will be slower and noisier than on an idle machine")
     print()
 
     results: dict[int, dict[str, dict[str, Any]]] = {}
@@ -562,7 +664,7 @@ def parent_main(args: argparse.Namespace) -> int:
             for case in cases:
                 by_case[case] = {"case": case, "rows": rows, "error": "no data"}
             continue
-        for case in cases:
+        for case in [] if args.generate_only else cases:
             if case == "c" and rows > args.naive_max_rows:
                 print(f"[{_fmt_rows(rows)}] {case}: skipped (--naive-max-rows {args.naive_max_rows})", flush=True)
                 continue
@@ -582,10 +684,14 @@ def parent_main(args: argparse.Namespace) -> int:
                     flush=True,
                 )
     print(f"\nTotal {time.perf_counter() - total0:.0f} s\n")
-    print("time s = the measured call only (best of --repeat); rows/s = N / time s (N rows in each dataset);")
-    print("peak MB = ru_maxrss of the case's subprocess; data MB = RSS of the loaded DataFrames;")
-    print("engine+MB = peak RSS during the measured call minus the RSS before it;")
-    print("naive/ours = time of (c) at the same N / time of the row.\n")
+    if args.generate_only:
+        return 0
+    print(f"time s = the measured call only (best of {args.repeat}); rows/s = N / time s (N rows in each dataset);")
+    print("peak MB = ru_maxrss of the case's subprocess (everything); base MB = RSS after the imports;")
+    print("data MB = RSS of the DataFrames loaded before the call; call +MB = peak RSS during the measured")
+    print("call minus the RSS just before it; naive/ours = time of (c) at the same N / time of the row;")
+    print("cpu = CPUs this case kept busy during the call (CPU time / wall time; the engine uses threads);")
+    print("other = CPUs kept busy by other processes meanwhile (> 0.1 or so: the timing is disturbed).\n")
     print_table(results)
     print_checks(results)
     if args.json:
@@ -603,9 +709,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", default=",".join(CASES), help="subset of %(default)s")
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="where the Parquet files live (%(default)s)")
-    ap.add_argument("--repeat", type=int, default=1, help="time each case this many times, report the best")
+    ap.add_argument(
+        "--repeat", type=int, default=2, help="time each case this many times, report the best (%(default)s)"
+    )
     ap.add_argument("--cpus", type=int, default=0, help="pin each case to this many CPUs with taskset (0: no pin)")
+    ap.add_argument(
+        "--blas-threads", type=int, default=0, help="set OPENBLAS/OMP/MKL_NUM_THREADS in the cases (0: leave as is)"
+    )
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per case subprocess (%(default)s)")
+    ap.add_argument("--generate-only", action="store_true", help="only write (or check) the data files")
     ap.add_argument("--json", default="", help="also write the raw results to this JSON file")
     ap.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)  # internal: run one case (subprocess)
     ap.add_argument("--rows", type=int, help=argparse.SUPPRESS)

@@ -73,7 +73,7 @@ def test_engine_source_has_no_airflow_import():
 
 
 def test_example_dag_file_parses_without_heavy_imports(airflow_env):
-    dag_file = ROOT / "example_dags" / "drift_engine_demo.py"
+    dag_file = ROOT / "example_dags" / "drift_monitoring.py"
     code = (
         f"import json, runpy, sys; runpy.run_path({str(dag_file)!r}); "
         f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
