@@ -24,6 +24,7 @@ from airflow_drift_provider.drift.profile import ColumnProfile, ReferenceProfile
 REPORT_SCHEMA_VERSION = 1
 SMALL_SAMPLE = 1000  # at or below: hypothesis tests; above: effect-size distances
 MAX_LISTED_CATEGORIES = 20
+_BINNED = {"psi": st.psi, "jensenshannon": st.jensenshannon, "hellinger": st.hellinger}  # on shared bins
 
 
 def _null_share(col: ColumnProfile | None) -> float | None:
@@ -137,12 +138,8 @@ def _analyse(
                 results[m] = st.ks_test(rs, cs)
             elif m == "wasserstein":
                 results[m] = st.wasserstein_test(rs, cs)
-            elif m == "psi":
-                results[m] = {"statistic": st.psi(p, q)}
-            elif m == "jensenshannon":
-                results[m] = {"statistic": st.jensenshannon(p, q)}
-            elif m == "hellinger":
-                results[m] = {"statistic": st.hellinger(p, q)}
+            else:
+                results[m] = {"statistic": _BINNED[m](p, q)}
         out["reference_distribution"] = p.tolist()
         out["current_distribution"] = q.tolist()
     else:
@@ -151,12 +148,8 @@ def _analyse(
         for m in methods:
             if m == "chi2":
                 results[m] = st.chi2_test(rc, cc)
-            elif m == "psi":
-                results[m] = {"statistic": st.psi(p, q)}
-            elif m == "jensenshannon":
-                results[m] = {"statistic": st.jensenshannon(p, q)}
-            elif m == "hellinger":
-                results[m] = {"statistic": st.hellinger(p, q)}
+            else:
+                results[m] = {"statistic": _BINNED[m](p, q)}
         # the current side keeps every reference category when capped, so the rest is exactly "unseen"
         unseen_n = sum(cur.counts[k] for k in unseen) + (cur.other_count if not ref.other_count else 0)
         out["unseen_categories"] = unseen[:MAX_LISTED_CATEGORIES]

@@ -37,6 +37,9 @@ from airflow_drift_provider.sources import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+# templated source arguments shared by both drift operators
+_SIDE_FIELDS = ("path", "sql", "conn_id", "op_kwargs", "sql_parameters")
+_SOURCE_FIELDS = (*(f"{side}_{what}" for side in ("current", "reference") for what in _SIDE_FIELDS), "conn_id")
 SCHEMA_PROBLEMS = ("missing", "type_mismatch", "mixed_types", "inconsistent_schema")
 
 
@@ -262,18 +265,8 @@ class DataDriftOperator(_DriftOperatorBase):
     """
 
     template_fields: Sequence[str] = (
-        "current_path",
-        "current_sql",
-        "current_conn_id",
-        "current_op_kwargs",
-        "current_sql_parameters",
-        "reference_path",
-        "reference_sql",
-        "reference_conn_id",
-        "reference_op_kwargs",
-        "reference_sql_parameters",
+        *_SOURCE_FIELDS,
         "reference_profile",
-        "conn_id",
         "columns",
         "categorical",
         "methods",
@@ -458,17 +451,7 @@ class ModelDriftOperator(_DriftOperatorBase):
     """
 
     template_fields: Sequence[str] = (
-        "current_path",
-        "current_sql",
-        "current_conn_id",
-        "current_op_kwargs",
-        "current_sql_parameters",
-        "reference_path",
-        "reference_sql",
-        "reference_conn_id",
-        "reference_op_kwargs",
-        "reference_sql_parameters",
-        "conn_id",
+        *_SOURCE_FIELDS,
         "label_column",
         "prediction_column",
         "score_columns",
