@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,8 @@ from airflow_drift_provider.operators import DataDriftOperator, ModelDriftOperat
 
 
 @pytest.fixture
-def files(tmp_path):
+def files(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "home"))
     rng = np.random.default_rng(3)
     ref = pd.DataFrame({"x": rng.normal(size=800), "c": rng.choice(list("ab"), 800)})
     cur = pd.DataFrame({"x": rng.normal(1.0, 1, 600), "c": rng.choice(list("ab"), 600)})
@@ -33,6 +36,9 @@ def test_data_drift_lineage_facets(files):
     # execute() touches neither XCom nor Variables on success: the real engine and files run here
     report = op.execute({})
     assert report["columns"]["x"]["drifted"] is True
+    # the HTML report went to the default location under AIRFLOW_HOME
+    assert report["report_uri"].startswith(str(files / "home" / "drift" / "reports"))
+    assert "<svg" in Path(report["report_uri"]).read_text(encoding="utf-8")
     lineage = op.get_openlineage_facets_on_complete(None)
     (dataset,) = lineage.inputs
     assert dataset.namespace == "file" and dataset.name == f"{files}/cur.parquet"

@@ -157,6 +157,16 @@ def test_parquet_folder_templated_by_ds_and_asset_extra(runs):
     assert summary["scores"]["num_shift"] > 0
 
 
+def test_html_report_written_and_linked_from_xcom(runs):
+    report = _xcom(runs, "drift_ops_sources", "parquet_folder")
+    path = Path(report["report_uri"])
+    assert path.is_relative_to(runs["home"] / "drift" / "reports" / "drift_ops_sources")
+    page = path.read_text(encoding="utf-8")
+    assert "num_shift" in page and "<svg" in page and "http://" not in page
+    model = _xcom(runs, "drift_ops_sources", "model_vs_reference")
+    assert "accuracy" in Path(model["report_uri"]).read_text(encoding="utf-8")
+
+
 def test_csv_columns_template(runs):
     report = _xcom(runs, "drift_ops_sources", "csv_files")
     _assert_found_drift(report)

@@ -32,6 +32,7 @@ from airflow_drift_provider.sources import (
     open_source,
     read_text,
     validate_source,
+    write_text,
 )
 
 if TYPE_CHECKING:
@@ -39,7 +40,24 @@ if TYPE_CHECKING:
 
 # templated source arguments shared by both drift operators
 _SIDE_FIELDS = ("path", "sql", "conn_id", "op_kwargs", "sql_parameters")
-_SOURCE_FIELDS = (*(f"{side}_{what}" for side in ("current", "reference") for what in _SIDE_FIELDS), "conn_id")
+_SOURCE_FIELDS = (
+    *(f"{side}_{what}" for side in ("current", "reference") for what in _SIDE_FIELDS),
+    "conn_id",
+    "report_path",
+)
+
+
+def default_report_path(dag_id: str, run_id: str, task_id: str, map_index: int | None = -1) -> str:
+    """``$AIRFLOW_HOME/drift/reports/<dag_id>/<run_id>/<task_id>[.<map_index>].html`` (names made path-safe)."""
+    import os
+    import re
+
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    safe = lambda v: re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(v))  # noqa: E731
+    name = safe(task_id) + (f".{map_index}" if map_index is not None and map_index >= 0 else "")
+    return os.path.join(home, "drift", "reports", safe(dag_id), safe(run_id), name + ".html")
+
+
 SCHEMA_PROBLEMS = ("missing", "type_mismatch", "mixed_types", "inconsistent_schema")
 
 
@@ -113,9 +131,13 @@ class _DriftOperatorBase(BaseOperator):
         csv_options: Mapping[str, Any] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         fail_on_drift: bool = False,
+        report_path: Any = None,
+        write_report: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.report_path = report_path
+        self.write_report = write_report
         self.current_path = current_path
         self.current_sql = current_sql
         self.current_callable = current_callable
@@ -171,7 +193,32 @@ class _DriftOperatorBase(BaseOperator):
             if isinstance(outlet, Asset):
                 outlet_events[outlet].extra = extra
 
+    def _write_html(self, context: Context, report: dict[str, Any]) -> None:
+        """Write the self-contained HTML report; its URI goes into the report as ``report_uri``."""
+        if not self.write_report:
+            return
+        from airflow_drift_provider.report import render_report
+
+        ti = context.get("ti")
+        run_id = str(context.get("run_id") or getattr(ti, "run_id", "manual"))
+        dag_id = getattr(ti, "dag_id", None) or getattr(self, "dag_id", "dag")
+        target = self.report_path or default_report_path(dag_id, run_id, self.task_id, getattr(ti, "map_index", -1))
+        data, model = (report, None) if report.get("kind") == "data_drift" else (None, report)
+        info = {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "task_id": self.task_id,
+            "logical_date": context.get("logical_date"),
+        }
+        try:
+            html_doc = render_report(data, model, title=f"Drift report: {dag_id}.{self.task_id}", context=info)
+            report["report_uri"] = write_text(target, html_doc)
+            self.log.info("HTML drift report: %s", report["report_uri"])
+        except Exception as exc:  # a report that cannot be written must not fail the check
+            self.log.warning("could not write the HTML drift report to %s: %s", target, exc)
+
     def _finish(self, context: Context, report: dict[str, Any], failed: str | None) -> dict[str, Any]:
+        self._write_html(context, report)
         self._lineage_report = report
         if failed:
             # the task's return value is not pushed when it fails: keep the evidence for dashboards
@@ -241,6 +288,10 @@ class DataDriftOperator(_DriftOperatorBase):
     :param file_format: ``"parquet"`` or ``"csv"``; default from the file suffix.
     :param csv_options: ``delimiter``, ``block_size``, ``null_values`` for CSV.
     :param batch_size: rows per batch when reading files and SQL.
+    :param report_path: where to write the self-contained HTML report (URI). Templated.
+        Default: ``$AIRFLOW_HOME/drift/reports/<dag_id>/<run_id>/<task_id>.html``;
+        its location is added to the XCom report as ``report_uri``.
+    :param write_report: set False to skip the HTML report.
 
     Engine options (see ``airflow_drift_provider.drift.data_drift``):
 
@@ -448,6 +499,8 @@ class ModelDriftOperator(_DriftOperatorBase):
     :param classes: class labels naming the score columns.
     :param fail_on_drift: fail (without retries) when ``summary.model_drift``
         is true; the report is still pushed to XCom.
+    :param report_path: where to write the HTML report (URI). Templated. Default as for DataDriftOperator.
+    :param write_report: set False to skip the HTML report.
     """
 
     template_fields: Sequence[str] = (
