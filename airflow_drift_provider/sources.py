@@ -107,11 +107,12 @@ def list_files(uri: Any, file_format: str | None) -> list[Any]:
                 f"cannot tell the format of {root}: name it *.parquet or *.csv, or set file_format"
             )
         return [root]
-    files = [
-        p
-        for p in root.rglob("*")
-        if p.is_file() and not p.name.startswith((".", "_")) and _format_of(p, file_format) is not None
-    ]
+
+    def hidden(p: Any) -> bool:  # _SUCCESS, .crc, _temporary/, _delta_log/, .hidden/ ...
+        rel = str(p)[len(str(root)) :].strip("/").split("/")
+        return any(part.startswith((".", "_")) for part in rel)
+
+    files = [p for p in root.rglob("*") if p.is_file() and not hidden(p) and _format_of(p, file_format) is not None]
     if file_format is None:
         formats = {_format_of(p, None) for p in files}
         if len(formats) > 1:
@@ -123,12 +124,16 @@ def list_files(uri: Any, file_format: str | None) -> list[Any]:
 
 def _file_batches(path: Any, fmt: str, batch_size: int, columns: Sequence[str] | None, csv_options: Any) -> Iterator:
     if fmt == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         with path.open("rb") as fh:
             # pre_buffer=False + a bounded read buffer: memory stays flat with file size
             # (pyarrow's default pre-buffering reads whole row-group ranges: ~1.6 GB for a 10M-row file)
-            pf = pq.ParquetFile(fh, pre_buffer=False, buffer_size=1 << 20)
+            try:
+                pf = pq.ParquetFile(fh, pre_buffer=False, buffer_size=1 << 20)
+            except pa.ArrowException as exc:  # e.g. a file still being written: a retry may help
+                raise AirflowException(f"cannot read Parquet file {path}: {exc}") from exc
             cols = None
             if columns is not None:
                 names = set(pf.schema_arrow.names)
@@ -147,8 +152,16 @@ def _file_batches(path: Any, fmt: str, batch_size: int, columns: Sequence[str] |
     )
     if opts:
         raise AirflowFailException(f"unknown csv_options {sorted(opts)}; supported: delimiter, block_size, null_values")
+    gz = str(path).endswith(".gz")
+    # column types are inferred from the first block only: widen integers to float64 so a later
+    # "2.5" in an integer-looking column does not fail the read
     with path.open("rb") as fh:
-        stream = pa.CompressedInputStream(fh, "gzip") if str(path).endswith(".gz") else fh
+        head = pcsv.open_csv(pa.CompressedInputStream(fh, "gzip") if gz else fh, read_options=read, parse_options=parse)
+        convert.column_types = {
+            f.name: pa.float64() for f in head.schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+        }
+    with path.open("rb") as fh:
+        stream = pa.CompressedInputStream(fh, "gzip") if gz else fh
         reader = pcsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
         keep = None
         if columns is not None:  # columns absent from the file become per-column statuses

@@ -259,3 +259,35 @@ def test_channel_config_validation():
 def test_escape_helpers():
     assert slack_escape("<!here> & <b>") == "&lt;!here&gt; &amp; &lt;b&gt;"
     assert header_safe("a\r\nBcc: x\x00y") == "a Bcc: x y"
+
+
+def test_two_alert_tasks_in_one_dag_do_not_resolve_each_other(servers, channels):
+    store = MemoryStore()
+    data_rules = [{"name": "col", "metric": "columns.*.drifted", "op": "eq", "threshold": True, "severity": "warning"}]
+    model_rules = [{"name": "f1", "metric": "metrics.f1.change", "op": "lt", "threshold": -0.05, "severity": "warning"}]
+    data_ev = evaluate_rules(data_rules, {"dd": {"columns": {"a": {"drifted": True}}}}, dag_id="dag")
+    model_ev = evaluate_rules(model_rules, {"md": {"metrics": {"f1": {"change": -0.2}}}}, dag_id="dag")
+    for day in range(3):  # both keep firing, delivered by two alert tasks of the same DAG
+        r1 = _go(data_ev, channels, store, f"r{day}", T0 + timedelta(days=day))
+        r2 = _go(model_ev, channels, store, f"r{day}", T0 + timedelta(days=day))
+        assert r1["resolved"] == [] and r2["resolved"] == []
+    assert len(store.get(index_key("drift_alert:", "dag"))) == 2
+
+
+def test_a_down_channel_fails_fast_for_the_remaining_alerts(servers, channels):
+    smtp, slack, pd_srv = servers
+    pd_srv.mode = "error"
+    delays = []
+    res = _go(
+        _evaluation(columns=[f"c{i}" for i in range(10)]), channels, MemoryStore(), retries=2, sleep=delays.append
+    )
+    assert len(res["failed"]["pagerduty"]["fingerprints"]) == 10
+    assert len(pd_srv.requests) == 3 and len(delays) == 2  # one alert's attempts, not 10 x 3
+
+
+def test_rate_limited_pagerduty_is_bounded(servers, channels):
+    smtp, slack, pd_srv = servers
+    pd_srv.mode = "rate_limited"
+    res = _go(_evaluation(columns=("a",)), channels, MemoryStore(), retries=0)
+    assert "pagerduty" in res["failed"]
+    assert len(pd_srv.requests) <= 2

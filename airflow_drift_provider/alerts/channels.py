@@ -319,7 +319,7 @@ class PagerDutyChannel(Channel):
             client = pagerduty.EventsApiV2Client(hook.integration_key, base_url=base_url)
         # retries and backoff are ours (DriftAlertOperator), so they are bounded and logged:
         # no 5xx table, no unbounded 429 retries, no network retries with 3-6-12 s sleeps
-        client.retry = {429: 0}
+        client.retry = {429: 1}  # 0 would mean "no rule" (unbounded); 1 = one retry, then an error
         client.timeout = self.timeout  # per-request read timeout (the client's default is 60 s)
         if hasattr(client, "max_network_attempts"):
             client.max_network_attempts = 0

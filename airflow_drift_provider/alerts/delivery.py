@@ -127,6 +127,7 @@ def deliver(
     now = now or datetime.now(UTC)
     fired = {a["fingerprint"]: dict(a, op_symbol=SYMBOLS.get(a["op"], a["op"])) for a in evaluation.get("fired", [])}
     errored_rules = {e["rule"] for e in evaluation.get("errors", [])}
+    evaluated_rules = {r.get("name") for r in evaluation.get("rules", [])}
     idx_key = index_key(prefix, ctx.dag_id)
     index = set(store.get(idx_key) or [])
     result: dict[str, Any] = {
@@ -215,8 +216,11 @@ def deliver(
     for ch, fps in plan.items():
         channel = channels[ch]
         groups = [[fp] for fp in fps] if channel.per_alert else [fps]
+        down: str | None = None
         for group in groups:
-            error = attempt(channel, [fired[fp] for fp in group], resolved=False)
+            # once a channel failed after its retries, the rest of its alerts fail fast (no N x backoff)
+            error = down or attempt(channel, [fired[fp] for fp in group], resolved=False)
+            down = down or error
             if error is None:
                 for fp in group:
                     states[fp]["sent"][ch] = _iso(now)
@@ -235,6 +239,8 @@ def deliver(
             continue
         if st.get("rule") in errored_rules:
             continue  # the rule could not be evaluated: do not call it recovered
+        if st.get("rule") not in evaluated_rules:
+            continue  # opened by another alert task of this DAG (other rules): not ours to resolve
         states[fp] = st
         if st.get("status") == "firing":
             st["status"] = "resolving"

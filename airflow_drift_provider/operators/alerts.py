@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 EVALUATION_KEY = "evaluation"
+DEFAULT_DEDUP_WINDOW = timedelta(hours=24)
 
 
 def state_prefix(explicit: str | None = None) -> str:
@@ -124,21 +126,35 @@ class AlertRuleBranchOperator(BaseBranchOperator):
         return self.ok_task_ids
 
 
-def _seconds(value: Any, what: str) -> timedelta | None:
+def _seconds(value: Any, what: str, error: type[Exception] = AirflowFailException) -> timedelta | None:
+    """Seconds (number or numeric string) or a timedelta; a template that rendered empty means None."""
     if value is None:
         return None
     if isinstance(value, timedelta):
         return value
     if isinstance(value, str):
-        if value.strip() in ("", "None", "none", "null"):  # a template that rendered "nothing"
+        if value.strip() in ("", "None", "none", "null"):
             return None
         try:
             value = float(value)
         except ValueError:
-            raise AirflowFailException(f"{what} must be seconds or a timedelta, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"{what} must be seconds >= 0 or a timedelta, got {value!r}")
+            raise error(f"{what} must be seconds or a timedelta, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise error(f"{what} must be seconds >= 0 (finite) or a timedelta, got {value!r}")
     return timedelta(seconds=float(value))
+
+
+def _check_routes(routes: Any, channels: Mapping[str, Any], error: type[Exception]) -> dict[str, list[str]]:
+    if not isinstance(routes, Mapping):
+        raise error(f"routes must map a severity to channel names, got {routes!r}")
+    out = {}
+    for sev, names in routes.items():
+        if sev not in SEVERITIES:
+            raise error(f"routes: unknown severity {sev!r}; use {SEVERITIES}")
+        if isinstance(names, str) or not isinstance(names, list | tuple) or not all(n in channels for n in names):
+            raise error(f"routes[{sev!r}] must list configured channels {sorted(channels)}, got {names!r}")
+        out[sev] = list(names)
+    return out
 
 
 class DriftAlertOperator(BaseOperator):
@@ -178,7 +194,7 @@ class DriftAlertOperator(BaseOperator):
         evaluation_task_id: str | None = None,
         rules: Any = None,
         report_task_ids: str | list[str] | None = None,
-        dedup_window: Any = timedelta(hours=24),
+        dedup_window: Any = DEFAULT_DEDUP_WINDOW,
         renotify_after: Any = None,
         notify_resolved: bool = True,
         delivery_retries: int = 3,
@@ -192,12 +208,9 @@ class DriftAlertOperator(BaseOperator):
         if not _templated(channels):
             for name, spec in channels.items():
                 build_channel(name, spec)
-        routes = dict(routes or {})
-        for sev, names in routes.items():
-            if sev not in SEVERITIES:
-                raise ValueError(f"routes: unknown severity {sev!r}; use {SEVERITIES}")
-            if isinstance(names, str) or not all(n in channels for n in names):
-                raise ValueError(f"routes[{sev!r}] must list configured channels {sorted(channels)}, got {names!r}")
+        routes = routes or {}
+        if not _templated(routes) and not _templated(channels):
+            _check_routes(routes, channels, ValueError)
         if (evaluation_task_id is None) == (rules is None):
             raise ValueError("give either evaluation_task_id or rules (with report_task_ids)")
         if rules is not None:
@@ -210,7 +223,7 @@ class DriftAlertOperator(BaseOperator):
                         raise ValueError(f"alert rule {r.name!r} routes to unknown channel(s) {bad}")
         for what, value in (("dedup_window", dedup_window), ("renotify_after", renotify_after)):
             if not _templated(value):
-                _seconds(value, what)
+                _seconds(value, what, ValueError)
         if isinstance(delivery_retries, bool) or not isinstance(delivery_retries, int) or delivery_retries < 0:
             raise ValueError(f"delivery_retries must be an integer >= 0, got {delivery_retries!r}")
         if not isinstance(retry_backoff, int | float) or retry_backoff < 0:
@@ -246,7 +259,12 @@ class DriftAlertOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
         evaluation = self._evaluation(context)
-        channels = {name: build_channel(name, spec) for name, spec in self.channels.items()}
+        try:
+            channels = {name: build_channel(name, spec) for name, spec in self.channels.items()}
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        routes = _check_routes(self.routes, channels, AirflowFailException)
+        dedup = _seconds(self.dedup_window, "dedup_window")
         run_id = context.get("run_id") or ti.run_id
         ctx = AlertContext(
             dag_id=ti.dag_id,
@@ -258,11 +276,11 @@ class DriftAlertOperator(BaseOperator):
         result = deliver(
             evaluation,
             channels,
-            self.routes,
+            routes,
             VariableStore(),
             ctx,
             prefix=state_prefix(self.state_prefix),
-            dedup_window=_seconds(self.dedup_window, "dedup_window") or timedelta(0),
+            dedup_window=DEFAULT_DEDUP_WINDOW if dedup is None else dedup,
             renotify_after=_seconds(self.renotify_after, "renotify_after"),
             notify_resolved=self.notify_resolved,
             retries=self.delivery_retries,

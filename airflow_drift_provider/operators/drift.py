@@ -83,6 +83,11 @@ def _number(value: Any, what: str) -> Any:
 
 
 def _numbers_in(mapping: Any, what: str) -> Any:
+    if isinstance(mapping, str) and mapping.strip().startswith("{"):  # a whole-mapping template, rendered
+        try:
+            mapping = json.loads(mapping)
+        except json.JSONDecodeError as exc:
+            raise AirflowFailException(f"{what}: not a JSON object: {exc}") from exc
     if isinstance(mapping, Mapping):
         return {k: _numbers_in(v, what) for k, v in mapping.items()}
     return _number(mapping, what)
@@ -557,12 +562,19 @@ class ModelDriftOperator(_DriftOperatorBase):
         if baseline is not None and not _templated(baseline) and not isinstance(baseline, Mapping):
             raise ValueError(f"baseline must be a mapping of metric name to number, got {baseline!r}")
 
+    def _score_names(self) -> str | list[str] | None:
+        sc = self.score_columns
+        if isinstance(sc, str) and (sc.strip().startswith("[") or "," in sc):  # a rendered list template
+            return _name_list(sc, "score_columns")
+        return sc
+
     def _columns(self) -> list[str]:
         cols = [self.label_column, self.prediction_column]
-        if isinstance(self.score_columns, str):
-            cols.append(self.score_columns)
-        elif self.score_columns:
-            cols.extend(self.score_columns)
+        sc = self._score_names()
+        if isinstance(sc, str):
+            cols.append(sc)
+        elif sc:
+            cols.extend(sc)
         return cols
 
     def _read_frame(self, side: str) -> Any:
@@ -586,11 +598,12 @@ class ModelDriftOperator(_DriftOperatorBase):
         return frame
 
     def _scores(self, frame: Any) -> Any:
-        if self.score_columns is None:
+        sc = self._score_names()
+        if sc is None:
             return None
-        if isinstance(self.score_columns, str):
-            return frame[self.score_columns]
-        return frame[list(self.score_columns)].to_numpy(dtype="float64")
+        if isinstance(sc, str):
+            return frame[sc]
+        return frame[list(sc)].to_numpy(dtype="float64")
 
     def _baseline(self) -> dict[str, Any] | None:
         base: dict[str, Any] = {}
