@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from airflow_drift_provider.drift import ReferenceProfile, build_profile, data_drift, merge_profiles
+from tests.helpers import assert_plain_json
 
 STATUSES = {
     "ok",
@@ -31,7 +32,6 @@ STATUSES = {
     "inconsistent_schema",
 }
 DECIDABLE = ("ok", "constant")
-PLAIN_TYPES = (dict, list, str, int, float, bool, type(None))
 METHODS = {"ks", "chi2", "wasserstein", "psi", "jensenshannon", "hellinger"}
 MIN_SAMPLES = 5
 
@@ -133,20 +133,6 @@ def frame_pair(draw, kinds=tuple(KINDS), value_floats=float_or_bad):
 
 
 # ----------------------------------------------------------------- checks
-def assert_plain_json(obj, path: str = "report") -> None:
-    t = type(obj)
-    assert t in PLAIN_TYPES, f"{path}: non-plain type {t.__module__}.{t.__qualname__} ({obj!r})"
-    if t is dict:
-        for k, v in obj.items():
-            assert type(k) is str, f"{path}: non-str key {k!r}"
-            assert_plain_json(v, f"{path}[{k!r}]")
-    elif t is list:
-        for i, v in enumerate(obj):
-            assert_plain_json(v, f"{path}[{i}]")
-    elif t is float:
-        assert math.isfinite(obj), f"{path}: non-finite float {obj!r}"
-
-
 def expected_null_count(series: pd.Series) -> int:
     def bad(v) -> bool:
         if v is None or v is pd.NA or v is pd.NaT:

@@ -8,7 +8,6 @@ problems must raise ``ValueError`` naming the problem.
 from __future__ import annotations
 
 import json
-import math
 from datetime import date
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 from scipy import stats
 
 from airflow_drift_provider.drift import ReferenceProfile, build_profile, data_drift
+from tests.helpers import assert_plain_json
 
 STATUSES = {
     "ok",
@@ -30,26 +30,10 @@ STATUSES = {
     "mixed_types",
     "inconsistent_schema",
 }
-PLAIN_TYPES = (dict, list, str, int, float, bool, type(None))
 MIXED_WARNING = "mixed_types"
 
 
 # ----------------------------------------------------------------- helpers
-def assert_plain_json(obj, path: str = "report") -> None:
-    """Recursively: only dict/list/str/int/float/bool/None (exact types), finite floats, str keys."""
-    t = type(obj)
-    assert t in PLAIN_TYPES, f"{path}: non-plain type {t.__module__}.{t.__qualname__} ({obj!r})"
-    if t is dict:
-        for k, v in obj.items():
-            assert type(k) is str, f"{path}: non-str key {k!r} ({type(k)})"
-            assert_plain_json(v, f"{path}[{k!r}]")
-    elif t is list:
-        for i, v in enumerate(obj):
-            assert_plain_json(v, f"{path}[{i}]")
-    elif t is float:
-        assert math.isfinite(obj), f"{path}: non-finite float {obj!r}"
-
-
 def check_report(report: dict) -> dict:
     """The invariants every report must satisfy; returns the report for chaining."""
     assert_plain_json(report)
