@@ -270,6 +270,19 @@ def write_text(uri: Any, text: str) -> str:
     return str(path)
 
 
+def artifact_path(kind: str, dag_id: str, run_id: str, task_id: str, map_index: int | None, ext: str) -> str:
+    """``$AIRFLOW_HOME/drift/<kind>/<dag_id>/<run_id>/<task_id>[.<map_index>].<ext>`` (names made path-safe)."""
+    import os
+
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+
+    def safe(v: Any) -> str:
+        return re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(v))
+
+    name = safe(task_id) + (f".{map_index}" if map_index is not None and map_index >= 0 else "")
+    return os.path.join(home, "drift", kind, safe(dag_id), safe(run_id), f"{name}.{ext}")
+
+
 def lineage_location(spec: SourceSpec) -> tuple[str, str] | None:
     """(namespace, name) for OpenLineage, when the source has a stable identity."""
     if spec.kind == "path":

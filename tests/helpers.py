@@ -5,6 +5,17 @@ from __future__ import annotations
 import math
 
 PLAIN_TYPES = (dict, list, str, int, float, bool, type(None))
+STATUSES = {
+    "ok",
+    "constant",
+    "empty",
+    "all_null",
+    "missing",
+    "type_mismatch",
+    "insufficient_data",
+    "mixed_types",
+    "inconsistent_schema",
+}
 
 
 def assert_plain_json(obj, path: str = "report") -> None:

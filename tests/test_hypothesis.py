@@ -18,19 +18,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from airflow_drift_provider.drift import ReferenceProfile, build_profile, data_drift, merge_profiles
-from tests.helpers import assert_plain_json
+from tests.helpers import STATUSES, assert_plain_json
 
-STATUSES = {
-    "ok",
-    "constant",
-    "empty",
-    "all_null",
-    "missing",
-    "type_mismatch",
-    "insufficient_data",
-    "mixed_types",
-    "inconsistent_schema",
-}
 DECIDABLE = ("ok", "constant")
 METHODS = {"ks", "chi2", "wasserstein", "psi", "jensenshannon", "hellinger"}
 MIN_SAMPLES = 5

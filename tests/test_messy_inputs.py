@@ -17,19 +17,8 @@ import pytest
 from scipy import stats
 
 from airflow_drift_provider.drift import ReferenceProfile, build_profile, data_drift
-from tests.helpers import assert_plain_json
+from tests.helpers import STATUSES, assert_plain_json
 
-STATUSES = {
-    "ok",
-    "constant",
-    "empty",
-    "all_null",
-    "missing",
-    "type_mismatch",
-    "insufficient_data",
-    "mixed_types",
-    "inconsistent_schema",
-}
 MIXED_WARNING = "mixed_types"
 
 

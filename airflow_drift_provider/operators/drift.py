@@ -28,6 +28,7 @@ from airflow_drift_provider.drift._options import (
 from airflow_drift_provider.sources import (
     DEFAULT_BATCH_SIZE,
     SourceSpec,
+    artifact_path,
     lineage_location,
     open_source,
     read_text,
@@ -45,17 +46,6 @@ _SOURCE_FIELDS = (
     "conn_id",
     "report_path",
 )
-
-
-def default_report_path(dag_id: str, run_id: str, task_id: str, map_index: int | None = -1) -> str:
-    """``$AIRFLOW_HOME/drift/reports/<dag_id>/<run_id>/<task_id>[.<map_index>].html`` (names made path-safe)."""
-    import os
-    import re
-
-    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
-    safe = lambda v: re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(v))  # noqa: E731
-    name = safe(task_id) + (f".{map_index}" if map_index is not None and map_index >= 0 else "")
-    return os.path.join(home, "drift", "reports", safe(dag_id), safe(run_id), name + ".html")
 
 
 SCHEMA_PROBLEMS = ("missing", "type_mismatch", "mixed_types", "inconsistent_schema")
@@ -207,7 +197,9 @@ class _DriftOperatorBase(BaseOperator):
         ti = context.get("ti")
         run_id = str(context.get("run_id") or getattr(ti, "run_id", "manual"))
         dag_id = getattr(ti, "dag_id", None) or getattr(self, "dag_id", "dag")
-        target = self.report_path or default_report_path(dag_id, run_id, self.task_id, getattr(ti, "map_index", -1))
+        target = self.report_path or artifact_path(
+            "reports", dag_id, run_id, self.task_id, getattr(ti, "map_index", -1), "html"
+        )
         data, model = (report, None) if report.get("kind") == "data_drift" else (None, report)
         info = {
             "dag_id": dag_id,

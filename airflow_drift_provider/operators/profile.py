@@ -5,8 +5,6 @@ Parse-time module: no pandas/scipy/scikit-learn/pyarrow imports at module level.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +15,7 @@ from airflow_drift_provider.operators.drift import _name_list, _templated
 from airflow_drift_provider.sources import (
     DEFAULT_BATCH_SIZE,
     SourceSpec,
+    artifact_path,
     open_source,
     read_text,
     validate_source,
@@ -27,16 +26,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-def _default_output(context: Context, suffix: str = "") -> str:
+def _default_output(context: Context) -> str:
     """``$AIRFLOW_HOME/drift/profiles/<dag_id>/<run_id>/<task_id>[.<map_index>].json``."""
     ti = context["ti"]
-    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
-    safe = lambda s: re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(s))  # noqa: E731
-    name = safe(ti.task_id)
-    map_index = getattr(ti, "map_index", -1)
-    if map_index is not None and map_index >= 0:
-        name += f".{map_index}"
-    return os.path.join(home, "drift", "profiles", safe(ti.dag_id), safe(ti.run_id), name + suffix + ".json")
+    return artifact_path("profiles", ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1), "json")
 
 
 class ReferenceProfileOperator(BaseOperator):
