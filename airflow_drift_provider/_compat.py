@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 try:  # Airflow >= 3.2
-    from airflow_drift_provider._compat import AirflowException, AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 except ImportError:  # Airflow 3.1
     from airflow.exceptions import AirflowException, AirflowFailException, AirflowSkipException  # type: ignore
 

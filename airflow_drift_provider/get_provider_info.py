@@ -40,6 +40,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "notifications": ["airflow_drift_provider.notifications.drift.DriftAlertNotifier"],
+        "extra-links": ["airflow_drift_provider.links.DriftReportLink"],
+        "plugins": [{"name": "drift", "plugin-class": "airflow_drift_provider.plugins.drift.DriftPlugin"}],
         "config": {
             "drift": {
                 "description": "Settings of airflow-drift-provider.",

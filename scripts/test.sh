@@ -2,6 +2,7 @@
 # Run the test suite (and ruff) in the pinned environment.  Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/system-deps.sh
 venv="$(scripts/bootstrap.sh | tail -1)"
 echo "==> ruff"
 "$venv/bin/ruff" check airflow_drift_provider tests benchmarks example_dags

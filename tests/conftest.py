@@ -33,3 +33,20 @@ def migrated_airflow(airflow_env) -> dict[str, str]:
     out = subprocess.run([AIRFLOW_BIN, "db", "migrate"], capture_output=True, text=True, env=airflow_env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     return airflow_env
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> dict:
+    """The README's main job (scripts/demo.py) once per session: its home, figures and output."""
+    import json
+
+    tmp = tmp_path_factory.mktemp("demo")
+    out_json = tmp / "figures.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--home", str(tmp / "home"), "--json", str(out_json)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"home": tmp / "home", "figures": json.loads(out_json.read_text()), "stdout": proc.stdout}

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-
-from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.airflow, pytest.mark.demo]
 
 
-def test_demo_alerts_once_then_deduplicates(tmp_path):
-    out_json = tmp_path / "figures.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--home", str(tmp_path / "home"), "--json", str(out_json)],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "Second run deduplicated: yes" in proc.stdout
-    figures = json.loads(out_json.read_text())
+def test_demo_alerts_once_then_deduplicates(demo_run):
+    assert "Second run deduplicated: yes" in demo_run["stdout"]
+    figures = demo_run["figures"]
     first, second = figures["runs"]
     # the documented, seeded drift is found
     assert {"mean radius", "mean perimeter", "site"} <= set(first["drifted_columns"])
@@ -42,4 +28,4 @@ def test_demo_alerts_once_then_deduplicates(tmp_path):
     assert critical and all(set(s["sent"]) == {"pagerduty", "slack", "email"} for s in critical)
     assert figures["merged_profile"].endswith("reference_profile.json")
     # nothing left running: the capture servers' ports are closed (the script exits only after stopping them)
-    assert "Browse the runs: make ui" in proc.stdout
+    assert "Browse the runs: make ui" in demo_run["stdout"]

@@ -80,3 +80,57 @@ def test_example_dag_file_parses_without_heavy_imports(airflow_env):
     )
     env = dict(os.environ, **airflow_env)
     assert json.loads(_run_python(code, env=env).strip().splitlines()[-1]) == []
+
+
+def test_plugin_registered_in_entry_point_and_provider_info():
+    eps = [ep for ep in entry_points(group="airflow.plugins") if ep.value.startswith("airflow_drift_provider")]
+    assert [ep.value for ep in eps] == ["airflow_drift_provider.plugins.drift:DriftPlugin"]
+    from airflow_drift_provider.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    assert info["plugins"] == [{"name": "drift", "plugin-class": "airflow_drift_provider.plugins.drift.DriftPlugin"}]
+    assert info["extra-links"] == ["airflow_drift_provider.links.DriftReportLink"]
+    plugin = eps[0].load()
+    assert plugin.name == "drift"
+    assert {v["destination"] for v in plugin.external_views} == {"dag", "nav"}
+
+
+def test_plugin_import_is_light_until_the_api_server_asks_for_the_app():
+    """Workers import plugins for every task: the FastAPI app (and pandas & co.) must not come with it."""
+    code = (
+        "import json, sys; import airflow_drift_provider.plugins.drift as p; "
+        f"watch = ['fastapi', 'airflow.api_fastapi.core_api.security', *{list(HEAVY)!r}]; "
+        "before = [m for m in watch if m in sys.modules]; "
+        "apps = p.DriftPlugin.fastapi_apps; "
+        "print(json.dumps([before, apps[0]['url_prefix'], type(apps[0]['app']).__name__, "
+        "p.DriftPlugin().fastapi_apps is apps, apps[0]['app'].openapi_url]))"
+    )
+    before, prefix, app_type, cached, openapi = json.loads(_run_python(code).strip().splitlines()[-1])
+    assert before == [] and prefix == "/drift" and app_type == "FastAPI" and cached is True and openapi is None
+
+
+def test_operators_carry_the_drift_report_link():
+    from airflow_drift_provider.links import DriftReportLink
+    from airflow_drift_provider.operators import DataDriftOperator, ModelDriftOperator
+
+    for op in (DataDriftOperator, ModelDriftOperator):
+        assert [type(link) for link in op.operator_extra_links] == [DriftReportLink]
+
+
+def test_drift_report_link_url(monkeypatch):
+    from types import SimpleNamespace
+
+    from airflow_drift_provider.links import DriftReportLink
+
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.example.com/sub/")
+    key = SimpleNamespace(dag_id="d", run_id="manual__2026-11-03T00:00:00+00:00", task_id="t", map_index=-1)
+    link = DriftReportLink()
+    assert link.name == "Drift report"
+    assert link.get_link(SimpleNamespace(write_report=True), ti_key=key) == (
+        "https://airflow.example.com/sub/drift/dags/d/report?run_id=manual__2026-11-03T00%3A00%3A00%2B00%3A00&task_id=t"
+    )
+    mapped = SimpleNamespace(dag_id="d", run_id="r&x=1", task_id="t", map_index=3)
+    assert link.get_link(SimpleNamespace(write_report=True), ti_key=mapped).endswith(
+        "report?run_id=r%26x%3D1&task_id=t&map_index=3"
+    )
+    assert link.get_link(SimpleNamespace(write_report=False), ti_key=key) == ""

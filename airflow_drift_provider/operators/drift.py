@@ -25,6 +25,7 @@ from airflow_drift_provider.drift._options import (
     check_methods,
     check_thresholds,
 )
+from airflow_drift_provider.links import DriftReportLink
 from airflow_drift_provider.sources import (
     DEFAULT_BATCH_SIZE,
     SourceSpec,
@@ -105,6 +106,7 @@ class _DriftOperatorBase(BaseOperator):
     """Shared plumbing: sources, summaries in the log, asset extras, OpenLineage facets."""
 
     ui_color = "#fde9c9"
+    operator_extra_links = (DriftReportLink(),)
 
     def __init__(
         self,
