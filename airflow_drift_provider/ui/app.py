@@ -47,7 +47,7 @@ DEFAULT_RUNS = 30
 MAX_RUNS = 200
 OVERVIEW_RUNS = 10
 _OPERATORS = sorted(DATA_OPERATORS | MODEL_OPERATORS | ALERT_OPERATORS | EVALUATION_OPERATORS)
-_KEYS = ("return_value", "evaluation")
+_KEYS = ("return_value", "evaluation", "delivery")
 
 _dag_access = [Depends(requires_access_dag("GET", DagAccessEntity.XCOM))]
 

@@ -14,8 +14,10 @@ a column can change with the sample size.  The charts therefore plot the
 
 * distances (psi, wasserstein, jensenshannon, hellinger): ``statistic / threshold``;
 * p-value tests (ks, chi2): ``log(p) / log(threshold)`` (p-value adjusted for
-  multiple testing when a correction is set), so p = threshold gives 1 and
-  p = threshold**2 gives 2.  p = 0 is capped at :data:`MAX_RATIO`.
+  multiple testing when a correction is set), so p = threshold**2 gives 2.
+  These tests flag drift when ``p < threshold``: a p-value exactly at the
+  threshold (not drift) is shown just below 1.  p = 0 gives :data:`MAX_RATIO`.
+* a distance threshold of 0 flags every column: the ratio is then :data:`MAX_RATIO`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 HISTORY_SCHEMA_VERSION = 1
 MAX_RATIO = 50.0
+_BELOW_ONE = math.nextafter(1.0, 0.0)
 P_VALUE_METHODS = ("ks", "chi2")
 DATA_OPERATORS = frozenset({"DataDriftOperator"})
 MODEL_OPERATORS = frozenset({"ModelDriftOperator"})
@@ -53,10 +56,13 @@ def drift_ratio(column: Mapping[str, Any]) -> float | None:
             return None
         if p <= 0:
             return MAX_RATIO
-        return min(MAX_RATIO, max(0.0, math.log(min(p, 1.0)) / math.log(threshold)))
+        ratio = min(MAX_RATIO, max(0.0, math.log(min(p, 1.0)) / math.log(threshold)))
+        return ratio if p < threshold else min(ratio, _BELOW_ONE)
     stat = _finite(result.get("statistic"))
-    if stat is None or threshold <= 0:
+    if stat is None or threshold < 0:
         return None
+    if threshold == 0:
+        return MAX_RATIO
     return min(MAX_RATIO, max(0.0, stat / threshold))
 
 
@@ -127,20 +133,24 @@ def _model_entry(task_id: str, map_index: int, report: Mapping[str, Any]) -> dic
 def _alert_entry(
     task_id: str, result: Mapping[str, Any], fired_by_fp: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
+    def fingerprints(value: Any) -> list[str]:
+        # "sent"/"suppressed": {channel: [fp, ...]}; "failed": {channel: {"error": ..., "fingerprints": [...]}}
+        if isinstance(value, Mapping):
+            value = value.get("fingerprints")
+        return [fp for fp in value if isinstance(fp, str)] if isinstance(value, list) else []
+
     def per_channel(key: str) -> dict[str, int]:
         value = result.get(key) or {}
-        return (
-            {str(ch): len(fps) for ch, fps in value.items() if isinstance(fps, list)}
-            if isinstance(value, Mapping)
-            else {}
-        )
+        if not isinstance(value, Mapping):
+            return {}
+        return {str(ch): len(fingerprints(v)) for ch, v in value.items() if fingerprints(v)}
 
     sent = result.get("sent") or {}
     items = []
     fps: list[str] = []
     for group in ("sent", "suppressed", "failed"):
-        for fp_list in (result.get(group) or {}).values():
-            fps.extend(fp for fp in fp_list if isinstance(fp, str) and fp not in fps)
+        for value in (result.get(group) or {}).values():
+            fps.extend(fp for fp in fingerprints(value) if fp not in fps)
     for fp in fps:
         alert = fired_by_fp.get(fp, {})
         items.append(
@@ -181,7 +191,8 @@ def build_history(
     :param runs: newest first; each ``{"run_id", "logical_date", "run_after", "state"}`` (dates as ISO strings).
     :param records: XCom rows of those runs: ``{"run_id", "task_id", "map_index", "operator", "key", "value"}``
         with ``value`` deserialized.  Data/model reports are recognised by their ``kind``; alert results by
-        the operator name (``DriftAlertOperator``) and evaluations by key ``evaluation``.
+        the operator name (``DriftAlertOperator``; key ``return_value``, or ``delivery`` when a channel
+        failed and the task raised) and evaluations by key ``evaluation``.
     """
     by_run: dict[str, list[Mapping[str, Any]]] = {}
     for rec in records:
@@ -204,8 +215,13 @@ def build_history(
                         fired[alert["fingerprint"]] = alert
         data, model, alerts = [], [], []
         per_kind = {"data_drift": data, "model_drift": model}
+        # an alert task that failed on a channel pushed its result under "delivery" (no return_value)
+        returned = {(r["task_id"], r.get("map_index", -1)) for r in recs if r.get("key") == "return_value"}
         for rec in recs:
-            if rec.get("key") != "return_value":
+            key = rec.get("key")
+            if key == "delivery" and (rec["task_id"], rec.get("map_index", -1)) not in returned:
+                key = "return_value"
+            if key != "return_value":
                 continue
             task_id, map_index, value = str(rec["task_id"]), int(rec.get("map_index", -1)), rec.get("value")
             kind = next((k for k in _KINDS if is_report(value, k)), None)
