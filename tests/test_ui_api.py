@@ -28,14 +28,18 @@ USERS = {"admin": "admin", "viewer": "viewer", "nobody": "nobody"}
 ROLES = {"admin": "admin", "viewer": "viewer", "nobody": ""}
 
 
-def hostile_home(tmp: Path, env: dict[str, str]) -> dict[str, str]:
-    """A migrated home whose DAGs folder has the hostile-names DAG; runs it for two days."""
+def hostile_home(tmp: Path, env: dict[str, str], base_url: str | None = None) -> dict[str, str]:
+    """A migrated home whose DAGs folder has the hostile-names DAG; runs it for two days.
+
+    ``base_url``: the UI's URL, used by the worker for the "Drift report" extra link.
+    """
     dags = tmp / "dags"
     dags.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "tests" / "dags" / "drift_ui.py", dags / "drift_ui.py")
     env = dict(env, AIRFLOW__CORE__DAGS_FOLDER=str(dags))
+    run_env = dict(env, AIRFLOW__API__BASE_URL=base_url) if base_url else env
     for args in (["db", "migrate"], ["dags", "test", DAG_ID, "2026-11-02"], ["dags", "test", DAG_ID, "2026-11-03"]):
-        out = subprocess.run([AIRFLOW_BIN, *args], capture_output=True, text=True, env=env, timeout=600)
+        out = subprocess.run([AIRFLOW_BIN, *args], capture_output=True, text=True, env=run_env, timeout=600)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return env
 

@@ -9,6 +9,7 @@ page of the navigation, and saves screenshots under ``test-artifacts/``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.test_ui_api import DAG_ID as HOSTILE_DAG
 from tests.test_ui_api import HOSTILE, ROLES, USERS, hostile_home
-from tests.ui_server import AirflowUI
+from tests.ui_server import AirflowUI, free_port
 
 pytestmark = [pytest.mark.airflow, pytest.mark.demo]
 
@@ -41,10 +42,12 @@ DAG = "drift_monitoring"
 def server(demo_run, airflow_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui_browser")
     env = dict(airflow_env, AIRFLOW_HOME=str(demo_run["home"]))
-    env = hostile_home(tmp, env)  # adds the hostile-names DAG (and its two runs) to the demo's home
+    port = free_port()
+    # adds the hostile-names DAG (and its two runs) to the demo's home; its workers know the UI's URL
+    env = hostile_home(tmp, env, base_url=f"http://127.0.0.1:{port}")
     for f in (ROOT / "example_dags").glob("*.py"):
         shutil.copy(f, Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f.name)
-    with AirflowUI(env, users=USERS, roles=ROLES, dags=[DAG, HOSTILE_DAG], log_dir=tmp / "logs") as srv:
+    with AirflowUI(env, users=USERS, roles=ROLES, dags=[DAG, HOSTILE_DAG], log_dir=tmp / "logs", port=port) as srv:
         yield srv
 
 
@@ -154,3 +157,20 @@ def test_hostile_column_names_render_as_text(page, server):
     assert frame.get_by_text(HOSTILE[0]).first.is_visible()
     assert frame.locator("img").count() == 0
     assert page.dialogs == []
+
+
+def test_drift_report_extra_link_of_a_task_instance(page, server):
+    """The task instance page shows the "Drift report" link; following it opens the run's report."""
+    status, resp = server.request("GET", f"api/v2/dags/{HOSTILE_DAG}/dagRuns?order_by=-run_after", user="viewer")
+    run_id = json.loads(resp["body"])["dag_runs"][0]["dag_run_id"]
+    page.goto(f"{server.url}dags/{HOSTILE_DAG}/runs/{run_id}/tasks/data_drift/details")
+    link = page.locator("a", has_text="Drift report")
+    link.wait_for(timeout=60_000)
+    href = link.get_attribute("href")
+    assert href.startswith(f"{server.url}drift/dags/{HOSTILE_DAG}/report?run_id=")
+    shot(page, "drift-extra-link.png")
+    assert link.get_attribute("target") == "_blank"  # Airflow opens extra links in a new tab
+    report = page.context.new_page()  # the same login (cookie) as the UI tab
+    report.goto(href)
+    report.locator("h1", has_text="Drift report").wait_for(timeout=30_000)
+    assert report.get_by_text(HOSTILE[0]).first.is_visible()

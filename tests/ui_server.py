@@ -39,8 +39,9 @@ class AirflowUI:
         base_path: str = "",
         log_dir: Path,
         dag_processor: bool = True,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_path = base_path.strip("/")
         self.origin = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.origin}/{self.base_path + '/' if self.base_path else ''}"
