@@ -718,10 +718,21 @@ def test_non_table_inputs_raise(bad, side):
         data_drift(*args)
 
 
-def test_profile_as_current_raises():
-    frame = pd.DataFrame({"x": np.arange(10.0)})
-    with pytest.raises(ValueError, match="current"):
-        data_drift(frame, build_profile(frame))
+def test_profile_as_current_gives_the_data_result():
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 30_000), "c": rng.choice(list("abc"), 30_000)})
+    cur = pd.DataFrame({"x": rng.normal(0.2, 1, 20_000), "c": rng.choice(list("abcd"), 20_000)})
+    ref_p = build_profile(ref)
+    from_data = data_drift(ref_p, cur)
+    from_profile = data_drift(ref_p, build_profile(cur, like=ref_p))
+    assert from_profile["current"]["source"] == "profile" and from_data["current"]["source"] == "data"
+    for name in ("x", "c"):
+        a, b = from_profile["columns"][name], from_data["columns"][name]
+        assert a["drifted"] == b["drifted"]
+        for m, r in a["methods"].items():
+            assert r["statistic"] == pytest.approx(b["methods"][m]["statistic"], rel=1e-12), (name, m)
+    with pytest.raises(ValueError, match="like must be a ReferenceProfile"):
+        build_profile(cur, like="reference.json")
 
 
 def test_no_common_columns_raises():

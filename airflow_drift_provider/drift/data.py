@@ -231,7 +231,25 @@ def data_drift(
 
     :param reference: a pandas DataFrame, pyarrow Table/RecordBatch, an
         iterable of those (streamed), or a :class:`ReferenceProfile`.
-    :param current: the same kinds of input except a profile.
+    :param current: the same kinds of input, or a :class:`ReferenceProfile`
+        of the *current* data (a "current profile": e.g. merged from
+        partition profiles with :func:`merge_profiles`, or computed inside
+        the database by :func:`~airflow_drift_provider.drift.pushdown.profile_sql`).
+        A current profile is used as it is: its column types are not
+        re-derived (``categorical`` does not apply to it), so build it with
+        the same column types as the reference - columns whose type differs
+        get the usual per-column statuses (``type_mismatch`` ...).  The
+        categorical and binned statistics (``chi2``, ``psi``,
+        ``jensenshannon``, ``hellinger``) equal those of the data when the
+        current profile keeps every reference category and holds exact
+        counts at the reference's sketch points (``profile_sql`` does both,
+        as do ``build_profile(..., like=reference)`` and ``merge_profiles(...,
+        like=reference)``; profiles built without ``like`` may fold rare
+        categories into ``other_count`` and interpolate between their own
+        points); ``ks`` and
+        ``wasserstein`` are within the sketch bounds (README, "Accuracy";
+        the KS ``error_bound`` is reported).  The report then says
+        ``"current": {"source": "profile", ...}`` (``"data"`` otherwise).
     :param columns: columns to compare (default: all columns of either side).
     :param categorical: columns to treat as categorical even when numeric.
     :param methods: ``None`` (all applicable methods, the decision by the
@@ -260,9 +278,6 @@ def data_drift(
     glob_thr, col_thr = check_thresholds(thresholds)
     cols = _validate_names(columns, "columns")
     cats = set(_validate_names(categorical, "categorical") or [])
-    if isinstance(current, ReferenceProfile):
-        raise ValueError("current must be data (a DataFrame, Table or batches), not a ReferenceProfile")
-
     if isinstance(reference, ReferenceProfile):
         ref_p = reference
         ref_source = "profile"
@@ -271,18 +286,12 @@ def data_drift(
         ref_p = build_profile(reference, columns=cols, categorical=cats, resolution=resolution, _what="reference")
         ref_source = "data"
         res_used = resolution
-    cur_cats = cats | {n for n, c in ref_p.columns.items() if c.kind == CATEGORICAL}
-    anchors = {n: c.sketch.points for n, c in ref_p.columns.items() if c.kind == NUMERICAL and c.sketch is not None}
-    keep = {n: set(c.counts) for n, c in ref_p.columns.items() if c.kind == CATEGORICAL}
-    cur_p = build_profile(
-        current,
-        columns=cols,
-        categorical=cur_cats,
-        resolution=res_used,
-        _anchors=anchors,
-        _keep_categories=keep,
-        _what="current",
-    )
+    if isinstance(current, ReferenceProfile):
+        cur_p = current
+        cur_source = "profile"
+    else:
+        cur_p = build_profile(current, columns=cols, categorical=cats, resolution=res_used, like=ref_p, _what="current")
+        cur_source = "data"
 
     if cols is None:
         names = list(ref_p.columns) + [c for c in cur_p.columns if c not in ref_p.columns]
@@ -373,7 +382,7 @@ def data_drift(
         "schema_version": REPORT_SCHEMA_VERSION,
         "kind": "data_drift",
         "reference": {"source": ref_source, "rows": ref_p.rows},
-        "current": {"rows": cur_p.rows},
+        "current": {"source": cur_source, "rows": cur_p.rows},
         "settings": {
             "bins": bins,
             "correction": corr,

@@ -62,6 +62,7 @@ class ColumnProfile:
             "mixed": self.mixed,
             "conflict": self.conflict,
             "partial": self.partial,
+            "from_numbers": self.from_numbers,
         }
         if self.kind == NUMERICAL and self.sketch is not None:
             sk = self.sketch
@@ -93,6 +94,7 @@ class ColumnProfile:
                 mixed=bool(d.get("mixed", False)),
                 conflict=bool(d.get("conflict", False)),
                 partial=bool(d.get("partial", False)),
+                from_numbers=bool(d.get("from_numbers", False)),
             )
             if kind == NUMERICAL:
                 col.sketch = NumericSketch.from_dict(d["sketch"])
@@ -263,6 +265,13 @@ def _validate_names(arg: Any, what: str) -> list[str] | None:
     return names
 
 
+def alignment(reference: ReferenceProfile) -> tuple[dict[str, np.ndarray], dict[str, set[str]]]:
+    """Sketch points (numerical columns) and categories (categorical columns) of a reference profile."""
+    anchors = {n: c.sketch.points for n, c in reference.columns.items() if c.kind == NUMERICAL and c.sketch is not None}
+    keep = {n: set(c.counts) for n, c in reference.columns.items() if c.kind == CATEGORICAL}
+    return anchors, keep
+
+
 def build_profile(
     data: Any,
     *,
@@ -272,6 +281,7 @@ def build_profile(
     exact_limit: int = DEFAULT_EXACT_LIMIT,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     metadata: dict[str, Any] | None = None,
+    like: ReferenceProfile | None = None,
     _anchors: dict[str, np.ndarray] | None = None,
     _keep_categories: dict[str, set[str]] | None = None,
     _what: str = "data",
@@ -290,6 +300,13 @@ def build_profile(
         values is stored exactly (every value and its count).
     :param max_categories: categories kept per column; rarer ones are folded
         into ``other_count``.
+    :param like: a reference profile to align with, for profiles of *current*
+        data (e.g. one per partition, merged later and compared with that
+        reference): its categorical columns stay categorical here, its
+        numerical sketch points are kept as exact points of the new sketches
+        and its categories are never folded into ``other_count``.  This is what
+        :func:`data_drift` does internally with current data, so a current
+        profile built with ``like=reference`` gives the same report as the data.
     """
     if not isinstance(resolution, int) or resolution < 16:
         raise ValueError(f"resolution must be an integer >= 16, got {resolution!r}")
@@ -299,6 +316,12 @@ def build_profile(
         raise ValueError(f"max_categories must be a positive integer, got {max_categories!r}")
     cols = _validate_names(columns, "columns")
     cats = set(_validate_names(categorical, "categorical") or [])
+    if like is not None:
+        if not isinstance(like, ReferenceProfile):
+            raise ValueError(f"like must be a ReferenceProfile, got {type(like).__name__}")
+        cats |= {n for n, c in like.columns.items() if c.kind == CATEGORICAL}
+        _anchors = {**alignment(like)[0], **(_anchors or {})}
+        _keep_categories = {**alignment(like)[1], **(_keep_categories or {})}
     builders: dict[str, _ColumnBuilder] = {}
     order: list[str] = []
     rows = 0
@@ -330,13 +353,18 @@ def build_profile(
     )
 
 
-def merge_profiles(*profiles: ReferenceProfile) -> ReferenceProfile:
+def merge_profiles(*profiles: ReferenceProfile, like: ReferenceProfile | None = None) -> ReferenceProfile:
     """Combine profiles of disjoint partitions of one dataset.
 
     The result equals (exactly for categorical columns and for numerical
     columns with few distinct values, within the documented sketch error
     otherwise) the profile of the concatenated data.  Accepts profiles as
     arguments or a single iterable of profiles.
+
+    :param like: for partitions of *current* data profiled with
+        ``build_profile(..., like=reference)``: the same reference, so that
+        the merged sketches keep its points (with exact counts) and its
+        categories are never folded into ``other_count``.
     """
     if len(profiles) == 1 and not isinstance(profiles[0], ReferenceProfile):
         profiles = tuple(profiles[0])  # type: ignore[arg-type]
@@ -345,6 +373,7 @@ def merge_profiles(*profiles: ReferenceProfile) -> ReferenceProfile:
     for p in profiles:
         if not isinstance(p, ReferenceProfile):
             raise ValueError(f"merge_profiles takes ReferenceProfile objects, got {type(p).__name__}")
+    anchors, keep = alignment(like) if like is not None else ({}, {})
     resolution = max(p.resolution for p in profiles)
     exact_limit = max(p.exact_limit for p in profiles)
     max_categories = max(p.max_categories for p in profiles)
@@ -364,11 +393,13 @@ def merge_profiles(*profiles: ReferenceProfile) -> ReferenceProfile:
         col.pos_inf = sum(c.pos_inf for c in parts)
         col.neg_inf = sum(c.neg_inf for c in parts)
         col.mixed = any(c.mixed for c in parts)
+        col.from_numbers = any(c.from_numbers for c in parts)
         if col.kind == NUMERICAL:
             col.sketch = NumericSketch.merge(
                 [c.sketch for c in parts if c.kind == NUMERICAL and c.sketch is not None],
                 resolution=resolution,
                 exact_limit=exact_limit,
+                anchors=anchors.get(name),
             )
         elif col.kind == CATEGORICAL:
             for c in parts:
@@ -378,7 +409,7 @@ def merge_profiles(*profiles: ReferenceProfile) -> ReferenceProfile:
                     col.counts[k] = col.counts.get(k, 0) + v
                 col.other_count += c.other_count
                 col.other_distinct += c.other_distinct  # an upper bound: partitions may share rare values
-            _cap_categories(col, max_categories)
+            _cap_categories(col, max_categories, keep.get(name))
         out[name] = col
     meta: dict[str, Any] = {}
     for p in profiles:

@@ -1,0 +1,1 @@
+"""Developer tools for the test suite and the benchmarks (not shipped in the wheel)."""
