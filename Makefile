@@ -21,4 +21,4 @@ bench:
 	$$(scripts/bootstrap.sh | tail -1)/bin/python benchmarks/bench_engine.py
 
 lint:
-	$$(scripts/bootstrap.sh | tail -1)/bin/ruff check airflow_drift_provider tests benchmarks example_dags
+	$$(scripts/bootstrap.sh | tail -1)/bin/ruff check airflow_drift_provider tests benchmarks example_dags devtools scripts

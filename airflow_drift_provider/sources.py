@@ -28,7 +28,12 @@ _NON_RETRYABLE_SQL = re.compile(
 
 @dataclass
 class SourceSpec:
-    """One side of a comparison: exactly one of ``path``, ``sql`` or ``python_callable``."""
+    """One side of a comparison: exactly one of ``path``, ``sql``, ``table``, ``python_callable`` or ``profile``.
+
+    ``table`` (+ ``where``) is summarised inside the database (SQL pushdown,
+    :mod:`airflow_drift_provider.drift.pushdown`); ``profile`` is one or more
+    stored profiles of the data (merged when several, e.g. one per partition).
+    """
 
     what: str  # "reference" / "current" (used in messages)
     path: Any = None
@@ -40,38 +45,64 @@ class SourceSpec:
     file_format: str | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
     csv_options: Mapping[str, Any] | None = None
+    table: Any = None
+    where: str | None = None
+    profile: Any = None
+    kinds: tuple[str, ...] = ("path", "sql", "callable")  # the kinds this side accepts (names in messages)
+
+    def _given(self) -> list[str]:
+        values = {
+            "path": self.path,
+            "sql": self.sql,
+            "table": self.table,
+            "callable": self.python_callable,
+            "profile": self.profile,
+        }
+        return [k for k, v in values.items() if v is not None and v != "" and v != []]
 
     @property
     def kind(self) -> str | None:
-        if self.path:
-            return "path"
-        if self.sql:
-            return "sql"
-        if self.python_callable is not None:
-            return "callable"
-        return None
+        given = self._given()
+        return given[0] if given else None
 
     def describe(self) -> str:
         if self.kind == "path":
             return str(self.path)
         if self.kind == "sql":
             return f"SQL on connection {self.conn_id!r}"
+        if self.kind == "table":
+            where = f" WHERE {self.where}" if self.where else ""
+            return f"table {self.table!r}{where} on connection {self.conn_id!r} (summarised in the database)"
         if self.kind == "callable":
             return f"callable {getattr(self.python_callable, '__name__', repr(self.python_callable))}"
+        if self.kind == "profile":
+            n = len(self.profile) if isinstance(self.profile, list | tuple) else 1
+            return f"{n} stored profile(s)" if n > 1 else f"stored profile {self.profile}"
         return "nothing"
+
+    def names(self) -> str:
+        options = [f"{self.what}_{k}" for k in self.kinds]
+        return ", ".join(options[:-1]) + f" or {options[-1]}"
 
 
 def validate_source(spec: SourceSpec, *, required: bool = True, allow_profile: bool = False) -> None:
     """Parse-time checks: exactly one kind of source, and what it needs."""
-    given = [k for k, v in (("path", spec.path), ("sql", spec.sql), ("callable", spec.python_callable)) if v]
+    given = spec._given()
+    unsupported = [k for k in given if k not in spec.kinds]
+    if unsupported:
+        raise ValueError(f"{spec.what}: {unsupported[0]} is not supported here; give {spec.names()}")
     if len(given) > 1:
-        raise ValueError(f"{spec.what}: give only one of {spec.what}_path, {spec.what}_sql or {spec.what}_callable")
+        raise ValueError(f"{spec.what}: give only one of {spec.names()}")
     if not given and required and not allow_profile:
-        raise ValueError(
-            f"{spec.what} data is required: give {spec.what}_path, {spec.what}_sql or {spec.what}_callable"
-        )
+        raise ValueError(f"{spec.what} data is required: give {spec.names()}")
     if spec.sql and not spec.conn_id:
         raise ValueError(f"{spec.what}_sql needs a connection: set conn_id (or {spec.what}_conn_id)")
+    if spec.table is not None and not spec.conn_id:
+        raise ValueError(f"{spec.what}_table needs a connection: set conn_id (or {spec.what}_conn_id)")
+    if spec.where is not None and spec.table is None:
+        raise ValueError(f"{spec.what}_where filters {spec.what}_table; give {spec.what}_table too")
+    if spec.table is not None and not isinstance(spec.table, str | list | tuple):
+        raise ValueError(f"{spec.what}_table must be a table name (or a list of name parts), got {spec.table!r}")
     if spec.python_callable is not None and not callable(spec.python_callable):
         raise ValueError(f"{spec.what}_callable must be callable, got {spec.python_callable!r}")
     if spec.file_format is not None and spec.file_format not in FILE_FORMATS:
@@ -195,16 +226,81 @@ def _is_retryable_db_error(exc: BaseException) -> bool:
     return not _NON_RETRYABLE_SQL.search(str(exc))
 
 
+def sql_hook(conn_id: str | None) -> tuple[Any, str]:
+    """The ``DbApiHook`` of a connection and the connection's type."""
+    from airflow.sdk import BaseHook
+
+    connection = BaseHook.get_connection(conn_id)
+    hook = connection.get_hook()
+    if not hasattr(hook, "get_conn") or not hasattr(hook, "run"):
+        raise AirflowFailException(
+            f"connection {conn_id!r} does not give a SQL (DbApiHook) hook: got {type(hook).__name__}"
+        )
+    return hook, str(connection.conn_type or "")
+
+
+def _raise_db_error(spec: SourceSpec, exc: Exception, what: str) -> None:
+    msg = f"{spec.what}_{what} failed on connection {spec.conn_id!r}: {type(exc).__name__}: {exc}"
+    if _is_retryable_db_error(exc):
+        raise AirflowException(msg) from exc
+    raise AirflowFailException(msg) from exc
+
+
+def pushdown_profile(
+    spec: SourceSpec, reference: Any, columns: Sequence[str] | None = None, dialect: str | None = None
+) -> Any:
+    """Profile ``spec.table`` (``WHERE spec.where``) inside the database against ``reference``'s bins."""
+    from airflow_drift_provider.drift.pushdown import get_dialect, profile_sql
+
+    hook, conn_type = sql_hook(spec.conn_id)
+    try:
+        sql_dialect = get_dialect(dialect or conn_type)
+    except ValueError as exc:
+        raise AirflowFailException(f"{spec.what}_table: {exc}") from exc
+    table = list(spec.table) if isinstance(spec.table, list | tuple) else spec.table
+    try:
+        with closing(hook.get_conn()) as conn:
+            return profile_sql(
+                conn,
+                table,
+                reference,
+                dialect=sql_dialect,
+                columns=columns,
+                where=spec.where or None,
+                parameters=spec.sql_parameters,
+            )
+    except (AirflowException, ValueError):
+        raise
+    except Exception as exc:  # the DB-API driver's own exception classes
+        _raise_db_error(spec, exc, "table")
+
+
+def load_profiles(uris: Any, what: str, like: Any = None) -> Any:
+    """Read one stored profile, or several (e.g. one per mapped partition) merged into one.
+
+    ``like``: the reference profile the partitions were aligned with (see ``merge_profiles``).
+    """
+    from airflow_drift_provider.drift import ReferenceProfile, merge_profiles
+
+    items = [uris] if isinstance(uris, str) else [u for u in (uris or []) if u]
+    if not items:
+        raise AirflowFailException(f"no {what} profiles given")
+    parts = []
+    for uri in items:
+        try:
+            parts.append(ReferenceProfile.from_json(read_text(uri)))
+        except FileNotFoundError as exc:
+            raise AirflowException(f"{what} profile not found: {exc}") from exc
+        except ValueError as exc:
+            raise AirflowFailException(f"{what} profile {uri}: {exc}") from exc
+    return parts[0] if len(parts) == 1 else merge_profiles(*parts, like=like)
+
+
 def sql_batches(spec: SourceSpec) -> Iterator:
     """Run ``spec.sql`` through the connection's DbApiHook and fetch ``batch_size`` rows at a time."""
     import pyarrow as pa
-    from airflow.sdk import BaseHook
 
-    hook = BaseHook.get_connection(spec.conn_id).get_hook()
-    if not hasattr(hook, "get_conn") or not hasattr(hook, "run"):
-        raise AirflowFailException(
-            f"connection {spec.conn_id!r} does not give a SQL (DbApiHook) hook: got {type(hook).__name__}"
-        )
+    hook, _ = sql_hook(spec.conn_id)
     try:
         with closing(hook.get_conn()) as conn, closing(conn.cursor()) as cur:
             if spec.sql_parameters:
@@ -229,10 +325,7 @@ def sql_batches(spec: SourceSpec) -> Iterator:
     except AirflowException:
         raise
     except Exception as exc:  # the DB-API driver's own exception classes
-        msg = f"{spec.what}_sql failed on connection {spec.conn_id!r}: {type(exc).__name__}: {exc}"
-        if _is_retryable_db_error(exc):
-            raise AirflowException(msg) from exc
-        raise AirflowFailException(msg) from exc
+        _raise_db_error(spec, exc, "sql")
 
 
 # ---------------------------------------------------------------- dispatch
@@ -248,6 +341,8 @@ def open_source(spec: SourceSpec, columns: Sequence[str] | None = None) -> Any:
         if data is None:
             raise AirflowFailException(f"{spec.what}_callable returned None, expected a DataFrame/Table or batches")
         return data
+    if spec.kind == "profile":
+        return load_profiles(spec.profile, spec.what)
     raise AirflowFailException(f"no {spec.what} source configured")
 
 

@@ -6,7 +6,7 @@
   connection ids (``smtp_default``, ``slack_default``, ``pagerduty_events_default``)
   through ``AIRFLOW_CONN_*`` environment variables;
 * ``airflow dags test drift_monitoring`` for two consecutive days, then
-  ``partitioned_reference_profile``;
+  ``partitioned_reference_profile`` (mapped reference and current partitions);
 * a readable summary: drift per column, model metrics, alerts delivered per
   channel, and that the second run was deduplicated. Everything it started is
   stopped before it exits. ``--json FILE`` also writes the figures (used by the tests).
@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from devtools.airflow_state import alert_states  # noqa: E402
 from tests.alert_servers import PagerDutyCapture, SlackWebhookCapture, SmtpCapture  # noqa: E402
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -66,17 +67,6 @@ def _run_id(db: Path, dag_id: str, day: str) -> str:
         if str(logical).startswith(day):
             return run_id
     return rows[-1][0]
-
-
-def _states(env: dict[str, str], home: Path, log: Path) -> dict[str, dict]:
-    target = home / "variables.json"
-    _airflow(env, "variables", "export", str(target), log=log)
-    out = {}
-    for k, v in json.loads(target.read_text()).items():
-        if k.startswith("drift_alert:"):
-            v = v["value"] if isinstance(v, dict) and "value" in v else v
-            out[k] = json.loads(v) if isinstance(v, str) else v
-    return out
 
 
 def main() -> int:
@@ -165,7 +155,7 @@ def main() -> int:
             if r["suppressed"]:
                 print(f"  deduplicated (already delivered, within the window): {r['suppressed']}")
             print()
-        states = _states(env, home, log)
+        states = alert_states(AIRFLOW, env)
         open_ids = states.get("drift_alert:open:drift_monitoring", [])
         figures["open_alerts"] = len(open_ids)
         figures["alert_states"] = {k: v for k, v in states.items() if not k.startswith("drift_alert:open:")}
@@ -180,6 +170,12 @@ def main() -> int:
         merged = _xcom(db, "partitioned_reference_profile", "merge_profiles", run_id)
         figures["merged_profile"] = merged
         print(f"  merged profile of 4 mapped partitions: {merged}")
+        part = _xcom(db, "partitioned_reference_profile", "partitioned_drift", run_id) or {}
+        figures["partitioned_drift"] = part.get("summary", {}).get("drifted_columns")
+        print(
+            f"  drift of 4 mapped current partitions (merged profiles, {part.get('current', {}).get('rows')} rows): "
+            f"drifted {figures['partitioned_drift']}"
+        )
     second = figures["runs"][1]
     ok = sum(second["delivered"].values()) == 0 and figures["runs"][0]["delivered"]["pagerduty"] > 0
     print("\nSecond run deduplicated: " + ("yes" if ok else "NO"))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from devtools.airflow_state import alert_states
 from tests.alert_servers import PagerDutyCapture, SlackWebhookCapture, SmtpCapture
 from tests.conftest import AIRFLOW_BIN, ROOT
 
@@ -135,20 +136,7 @@ def _xcom(state, run_id: str, task_id: str, key: str = "return_value"):
 
 def _states(state) -> dict[str, dict]:
     """Alert state as Airflow stores it (Variables are encrypted: read them through the CLI)."""
-    target = Path(state["env"]["AIRFLOW_HOME"]) / "variables_export.json"
-    out = subprocess.run(
-        [AIRFLOW_BIN, "variables", "export", str(target)], capture_output=True, text=True, env=state["env"]
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    data = json.loads(target.read_text())
-    out_states = {}
-    for k, v in data.items():
-        if not k.startswith("drift_alert:"):
-            continue
-        if isinstance(v, dict) and "value" in v:  # exported with its description
-            v = v["value"]
-        out_states[k] = json.loads(v) if isinstance(v, str) else v
-    return out_states
+    return alert_states(AIRFLOW_BIN, state["env"])
 
 
 def _ok_posts(srv):

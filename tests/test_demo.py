@@ -27,5 +27,6 @@ def test_demo_alerts_once_then_deduplicates(demo_run):
     critical = [s for s in states.values() if s["severity"] == "critical"]
     assert critical and all(set(s["sent"]) == {"pagerduty", "slack", "email"} for s in critical)
     assert figures["merged_profile"].endswith("reference_profile.json")
+    assert figures["partitioned_drift"] == ["alcohol"]  # the seeded shift, found from 4 merged partition profiles
     # nothing left running: the capture servers' ports are closed (the script exits only after stopping them)
     assert "Browse the runs: make ui" in demo_run["stdout"]

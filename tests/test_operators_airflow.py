@@ -295,3 +295,29 @@ def test_operator_modules_import_nothing_heavy():
         env={**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_scale_out_arguments_validated_at_parse_time():
+    from airflow_drift_provider.operators import DataDriftOperator, ModelDriftOperator, ReferenceProfileOperator
+
+    ref = {"task_id": "t", "reference_profile": "/r.json"}
+    DataDriftOperator(**ref, current_table="events", conn_id="pg")  # valid
+    DataDriftOperator(**ref, current_table=["schema.with.dots", "events"], current_where="day = %s", conn_id="pg")
+    DataDriftOperator(**ref, current_profile=["/p0.json", "/p1.json"])
+    with pytest.raises(ValueError, match="only one of current_path, current_sql, current_table"):
+        DataDriftOperator(**ref, current_table="events", current_path="/c.parquet", conn_id="pg")
+    with pytest.raises(ValueError, match="only one"):
+        DataDriftOperator(**ref, current_profile="/p.json", current_path="/c.parquet")
+    with pytest.raises(ValueError, match="current_table needs a connection"):
+        DataDriftOperator(**ref, current_table="events")
+    with pytest.raises(ValueError, match="current_where filters current_table"):
+        DataDriftOperator(**ref, current_path="/c.parquet", current_where="day = 1")
+    with pytest.raises(ValueError, match="must be a table name"):
+        DataDriftOperator(**ref, current_table={"t": 1}, conn_id="pg")
+    with pytest.raises(ValueError, match="current data is required"):
+        DataDriftOperator(**ref)
+    with pytest.raises(ValueError, match="needs like_profile"):
+        ReferenceProfileOperator(task_id="p", table="events", conn_id="pg")
+    ReferenceProfileOperator(task_id="p", table="events", conn_id="pg", like_profile="/r.json", where="part = ?")
+    with pytest.raises(TypeError, match="current_table"):  # model drift needs the rows: no pushdown
+        ModelDriftOperator(task_id="m", current_path="/c", reference_path="/r", current_table="t")

@@ -31,7 +31,9 @@ from airflow_drift_provider.sources import (
     SourceSpec,
     artifact_path,
     lineage_location,
+    load_profiles,
     open_source,
+    pushdown_profile,
     read_text,
     validate_source,
     write_text,
@@ -169,7 +171,13 @@ class _DriftOperatorBase(BaseOperator):
             file_format=self.file_format,
             batch_size=self.batch_size,
             csv_options=self.csv_options,
+            table=getattr(self, f"{side}_table", None),
+            where=getattr(self, f"{side}_where", None),
+            profile=getattr(self, "current_profile", None) if side == "current" else None,
+            kinds=self._source_kinds.get(side, ("path", "sql", "callable")),
         )
+
+    _source_kinds: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def _open(self, side: str, columns: Sequence[str] | None = None) -> Any:
         spec = self._spec(side)
@@ -274,6 +282,23 @@ class DataDriftOperator(_DriftOperatorBase):
     :param current_callable: a Python callable returning a DataFrame, pyarrow
         Table or an iterable of batches; called with ``current_op_kwargs``
         (templated).
+    :param current_table: a table (``"schema.table"``, or a list of name parts)
+        on the connection ``conn_id`` / ``current_conn_id``, **summarised inside
+        the database** (SQL pushdown): per-column counts at the reference
+        profile's sketch points, category counts, null/inf counts, min/max and
+        moments are computed with aggregate queries, so only O(bins x columns)
+        numbers leave the database. PostgreSQL and SQLite are built in; other
+        databases through :func:`~airflow_drift_provider.drift.pushdown.register_dialect`
+        (the dialect is picked from the connection type, or ``sql_dialect``). Templated.
+    :param current_where: a SQL condition on ``current_table`` (e.g. one date
+        partition), written by the DAG author; values go in
+        ``current_sql_parameters`` (bound, never formatted into the SQL). Templated.
+    :param current_profile: URI of a stored profile of the current data, or a
+        list of URIs (e.g. ``profile_parts.output`` of a mapped
+        :class:`~airflow_drift_provider.operators.profile.ReferenceProfileOperator`
+        over partitions, built with ``like_profile=`` the reference profile); a
+        list is merged before the comparison. Templated.
+    :param sql_dialect: the pushdown dialect name when the connection type does not tell it.
     :param reference_path: like ``current_path``, for the reference.
     :param reference_sql: like ``current_sql``, for the reference.
     :param reference_callable: like ``current_callable``, for the reference.
@@ -316,6 +341,9 @@ class DataDriftOperator(_DriftOperatorBase):
 
     template_fields: Sequence[str] = (
         *_SOURCE_FIELDS,
+        "current_table",
+        "current_where",
+        "current_profile",
         "reference_profile",
         "columns",
         "categorical",
@@ -334,9 +362,18 @@ class DataDriftOperator(_DriftOperatorBase):
         "reference_op_kwargs": "py",
     }
 
+    _source_kinds: ClassVar[dict[str, tuple[str, ...]]] = {
+        "current": ("path", "sql", "table", "callable", "profile"),
+        "reference": ("path", "sql", "callable"),
+    }
+
     def __init__(
         self,
         *,
+        current_table: Any = None,
+        current_where: str | None = None,
+        current_profile: Any = None,
+        sql_dialect: str | None = None,
         reference_profile: Any = None,
         columns: Any = None,
         categorical: Any = None,
@@ -350,6 +387,10 @@ class DataDriftOperator(_DriftOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.current_table = current_table
+        self.current_where = current_where
+        self.current_profile = current_profile
+        self.sql_dialect = sql_dialect
         self.reference_profile = reference_profile
         self.columns = columns
         self.categorical = categorical
@@ -390,7 +431,7 @@ class DataDriftOperator(_DriftOperatorBase):
             raise ValueError(f"min_samples must be a positive integer, got {self.min_samples!r}")
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_drift_provider.drift import ReferenceProfile, data_drift
+        from airflow_drift_provider.drift import ReferenceProfile, build_profile, data_drift
 
         columns = _name_list(self.columns, "columns")
         categorical = _name_list(self.categorical, "categorical")
@@ -407,8 +448,26 @@ class DataDriftOperator(_DriftOperatorBase):
         else:
             reference = self._open("reference", columns)
             self.log.info("Reference: %s", self._spec("reference").describe())
-        current = self._open("current", columns)
-        self.log.info("Current: %s", self._spec("current").describe())
+        spec = self._spec("current")
+        if spec.kind == "table":
+            if not isinstance(reference, ReferenceProfile):  # the database is binned on the reference's points
+                reference = build_profile(reference, columns=columns, categorical=categorical)
+            current: Any = pushdown_profile(spec, reference, columns, self.sql_dialect)
+            meta = current.metadata
+            self.log.info(
+                "Current: %s: %s rows summarised by %s queries, %s numbers returned",
+                spec.describe(),
+                current.rows,
+                meta.get("queries"),
+                meta.get("rows_returned"),
+            )
+        elif spec.kind == "profile":
+            like = reference if isinstance(reference, ReferenceProfile) else None
+            current = load_profiles(spec.profile, "current", like=like)
+            self.log.info("Current: %s (%s rows)", spec.describe(), current.rows)
+        else:
+            current = self._open("current", columns)
+            self.log.info("Current: %s", spec.describe())
         try:
             report = data_drift(
                 reference,

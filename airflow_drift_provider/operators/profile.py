@@ -16,8 +16,9 @@ from airflow_drift_provider.sources import (
     DEFAULT_BATCH_SIZE,
     SourceSpec,
     artifact_path,
+    load_profiles,
     open_source,
-    read_text,
+    pushdown_profile,
     validate_source,
     write_text,
 )
@@ -35,6 +36,15 @@ def _default_output(context: Context) -> str:
 class ReferenceProfileOperator(BaseOperator):
     """Profile a dataset (or one partition of it) and store the profile as JSON.
 
+    Any data can be profiled: the reference, or partitions of the *current*
+    data, so that a large current dataset is profiled by parallel mapped tasks
+    (on Celery/Kubernetes workers) and only the small, mergeable profiles meet
+    in the drift task: ``DataDriftOperator(current_profile=parts.output, ...)``.
+    For current data, pass ``like_profile=`` the reference profile: the
+    partitions' sketches then keep the reference's points exactly, and the
+    merged result equals the single-task result within the sketch tolerances
+    (README, "Scale-out").
+
     Returns the profile's URI (XCom ``return_value``), so mapped instances
     (``ReferenceProfileOperator.partial(...).expand(path=[...])``) feed a
     :class:`MergeReferenceProfilesOperator`, and a
@@ -45,6 +55,13 @@ class ReferenceProfileOperator(BaseOperator):
     :param sql: query run through the ``DbApiHook`` of ``conn_id``. Templated; may be a ``.sql`` file.
     :param conn_id: SQL connection id. Templated.
     :param sql_parameters: DB-API parameters for ``sql``. Templated.
+    :param table: a table (``"schema.table"`` or a list of name parts) summarised
+        inside the database (SQL pushdown) against the bins of ``like_profile``,
+        which is then required; ``where`` selects the partition. Templated.
+    :param where: SQL condition on ``table`` (trusted DAG code; values go in
+        ``sql_parameters``, bound). Templated.
+    :param sql_dialect: pushdown dialect when the connection type does not tell it.
+    :param like_profile: URI of the reference profile to align with (see above). Templated.
     :param python_callable: callable returning a DataFrame/Table/batches, called with ``op_kwargs``.
     :param op_kwargs: keyword arguments for ``python_callable``. Templated.
     :param output_path: where to write the profile (URI). Templated. Default:
@@ -61,6 +78,9 @@ class ReferenceProfileOperator(BaseOperator):
     template_fields: Sequence[str] = (
         "path",
         "sql",
+        "table",
+        "where",
+        "like_profile",
         "conn_id",
         "sql_parameters",
         "op_kwargs",
@@ -78,6 +98,10 @@ class ReferenceProfileOperator(BaseOperator):
         *,
         path: Any = None,
         sql: str | None = None,
+        table: Any = None,
+        where: str | None = None,
+        sql_dialect: str | None = None,
+        like_profile: Any = None,
         conn_id: str | None = None,
         sql_parameters: Any = None,
         python_callable: Callable[..., Any] | None = None,
@@ -95,6 +119,10 @@ class ReferenceProfileOperator(BaseOperator):
         super().__init__(**kwargs)
         self.path = path
         self.sql = sql
+        self.table = table
+        self.where = where
+        self.sql_dialect = sql_dialect
+        self.like_profile = like_profile
         self.conn_id = conn_id
         self.sql_parameters = sql_parameters
         self.python_callable = python_callable
@@ -109,6 +137,8 @@ class ReferenceProfileOperator(BaseOperator):
         self.metadata = dict(metadata or {})
         spec = self._spec()
         validate_source(spec)
+        if table is not None and not like_profile:
+            raise ValueError("table (SQL pushdown) needs like_profile: the reference profile whose bins are counted")
         if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 16:
             raise ValueError(f"resolution must be an integer >= 16, got {resolution!r}")
         for what in ("columns", "categorical"):
@@ -128,6 +158,9 @@ class ReferenceProfileOperator(BaseOperator):
             file_format=self.file_format,
             batch_size=self.batch_size,
             csv_options=self.csv_options,
+            table=self.table,
+            where=self.where,
+            kinds=("path", "sql", "table", "callable"),
         )
 
     def execute(self, context: Context) -> str:
@@ -135,15 +168,20 @@ class ReferenceProfileOperator(BaseOperator):
 
         spec = self._spec()
         columns = _name_list(self.columns, "columns")
+        like = load_profiles(self.like_profile, "like_profile") if self.like_profile else None
         try:
-            data = open_source(spec, columns)
-            profile = build_profile(
-                data,
-                columns=columns,
-                categorical=_name_list(self.categorical, "categorical"),
-                resolution=self.resolution,
-                metadata={"source": spec.describe(), **self.metadata},
-            )
+            if spec.kind == "table":
+                profile = pushdown_profile(spec, like, columns, self.sql_dialect)
+                profile.metadata.update({"source": spec.describe(), **self.metadata})
+            else:
+                profile = build_profile(
+                    open_source(spec, columns),
+                    columns=columns,
+                    categorical=_name_list(self.categorical, "categorical"),
+                    resolution=self.resolution,
+                    like=like,
+                    metadata={"source": spec.describe(), **self.metadata},
+                )
         except FileNotFoundError as exc:
             raise AirflowException(f"data not found: {exc}") from exc
         except ValueError as exc:
@@ -185,23 +223,11 @@ class MergeReferenceProfilesOperator(BaseOperator):
         self.output_path = output_path
 
     def execute(self, context: Context) -> str:
-        from airflow_drift_provider.drift import ReferenceProfile, merge_profiles
-
         uris = [str(u) for u in self.profiles if u]
-        if not uris:
-            raise AirflowFailException("no profiles to merge")
-        parts = []
-        for uri in uris:
-            try:
-                parts.append(ReferenceProfile.from_json(read_text(uri)))
-            except FileNotFoundError as exc:
-                raise AirflowException(f"profile not found: {exc}") from exc
-            except ValueError as exc:
-                raise AirflowFailException(f"profile {uri}: {exc}") from exc
-        merged = merge_profiles(*parts)
+        merged = load_profiles(uris, "partition")
         target = str(self.output_path) if self.output_path else _default_output(context)
         uri = write_text(target, merged.to_json())
         self.log.info(
-            "Merged %s profiles (%s rows, %s columns) -> %s", len(parts), merged.rows, len(merged.columns), uri
+            "Merged %s profiles (%s rows, %s columns) -> %s", len(uris), merged.rows, len(merged.columns), uri
         )
         return uri
