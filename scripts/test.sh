@@ -7,4 +7,4 @@ venv="$(scripts/bootstrap.sh | tail -1)"
 echo "==> ruff"
 "$venv/bin/ruff" check airflow_drift_provider tests benchmarks example_dags devtools scripts
 echo "==> pytest (Airflow $("$venv/bin/python" -c 'import airflow; print(airflow.__version__)'))"
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider --durations=10 "$@"
