@@ -27,3 +27,34 @@ def alert_states(airflow_bin: str, env: dict[str, str], prefix: str = "drift_ale
             value = value["value"]
         states[key] = json.loads(value) if isinstance(value, str) else value
     return states
+
+
+def xcom_value(
+    db: str | Path,
+    dag_id: str,
+    task_id: str,
+    *,
+    run_id: str | None = None,
+    key: str = "return_value",
+    map_index: int = -1,
+) -> object:
+    """One XCom of an Airflow home's SQLite metadata DB, decoded (the newest one when ``run_id`` is None).
+
+    ``None`` when there is none.  Values pushed as JSON strings are decoded too.
+    """
+    import sqlite3
+
+    query = "select value from xcom where dag_id=? and task_id=? and key=? and map_index=?"
+    params: list[object] = [dag_id, task_id, key, map_index]
+    if run_id is not None:
+        query += " and run_id=?"
+        params.append(run_id)
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute(query + " order by timestamp desc limit 1", params).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return None
+    value = json.loads(row[0])
+    return json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value

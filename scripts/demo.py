@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devtools.airflow_state import alert_states  # noqa: E402
+from devtools.airflow_state import alert_states, xcom_value  # noqa: E402
 from tests.alert_servers import PagerDutyCapture, SlackWebhookCapture, SmtpCapture  # noqa: E402
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -44,17 +44,7 @@ def _airflow(env: dict[str, str], *args: str, log: Path) -> None:
 
 
 def _xcom(db: Path, dag_id: str, task_id: str, run_id: str, key: str = "return_value"):
-    con = sqlite3.connect(db)
-    try:
-        row = con.execute(
-            "select value from xcom where dag_id=? and task_id=? and run_id=? and key=?", (dag_id, task_id, run_id, key)
-        ).fetchone()
-    finally:
-        con.close()
-    if row is None:
-        return None
-    value = json.loads(row[0])
-    return json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value
+    return xcom_value(db, dag_id, task_id, run_id=run_id, key=key)
 
 
 def _run_id(db: Path, dag_id: str, day: str) -> str:

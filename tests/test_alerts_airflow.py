@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from devtools.airflow_state import alert_states
+from devtools.airflow_state import alert_states, xcom_value
 from tests.alert_servers import PagerDutyCapture, SlackWebhookCapture, SmtpCapture
 from tests.conftest import AIRFLOW_BIN, ROOT
 
@@ -120,18 +120,8 @@ def _ti(state, run_id: str, task_id: str):
 
 
 def _xcom(state, run_id: str, task_id: str, key: str = "return_value"):
-    con = _db(state)
-    try:
-        row = con.execute(
-            "select value from xcom where dag_id='drift_alerts_e2e' and run_id=? and task_id=? and key=?",
-            (run_id, task_id, key),
-        ).fetchone()
-    finally:
-        con.close()
-    if row is None:
-        return None
-    value = json.loads(row[0])
-    return json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value
+    db = Path(state["env"]["AIRFLOW_HOME"]) / "airflow.db"
+    return xcom_value(db, "drift_alerts_e2e", task_id, run_id=run_id, key=key)
 
 
 def _states(state) -> dict[str, dict]:

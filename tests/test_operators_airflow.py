@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from devtools.airflow_state import xcom_value
 from tests.conftest import AIRFLOW_BIN, ROOT
 
 pytestmark = pytest.mark.airflow
@@ -88,18 +89,9 @@ def _db(runs) -> sqlite3.Connection:
 
 
 def _xcom(runs, dag_id: str, task_id: str, map_index: int = -1):
-    con = _db(runs)
-    try:
-        rows = con.execute(
-            "select value from xcom where dag_id=? and task_id=? and key='return_value' and map_index=? "
-            "order by timestamp desc limit 1",
-            (dag_id, task_id, map_index),
-        ).fetchall()
-    finally:
-        con.close()
-    assert rows, f"no XCom for {dag_id}.{task_id}"
-    value = json.loads(rows[0][0])
-    return json.loads(value) if isinstance(value, str) and value[:1] in "{[" else value
+    value = xcom_value(runs["home"] / "airflow.db", dag_id, task_id, map_index=map_index)
+    assert value is not None, f"no XCom for {dag_id}.{task_id}"
+    return value
 
 
 def _states(runs, dag_id: str) -> dict[str, tuple[str, int]]:

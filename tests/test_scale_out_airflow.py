@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from devtools.airflow_state import xcom_value
 from tests.conftest import AIRFLOW_BIN, ROOT
 
 pytestmark = pytest.mark.airflow
@@ -30,6 +31,9 @@ DAG_ID = "drift_partitioned"
 COLUMNS = ["normal", "lognormal", "count", "segment"]
 N_PARTS = 4
 EXACT = ("psi", "jensenshannon", "hellinger", "chi2")
+TASKS = ["files_partitioned", "files_single"] + [
+    f"{db}_{kind}" for db in ("sqlite", "pg") for kind in ("pushdown", "pulled", "partitioned_pushdown")
+]
 
 
 def make_frames(seed: int = 7) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -106,16 +110,11 @@ def run(migrated_airflow, tmp_path_factory, pg_uri):
     )
     out = subprocess.run([AIRFLOW_BIN, "dags", "test", DAG_ID], capture_output=True, text=True, env=env, timeout=900)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
-    con = sqlite3.connect(f"{migrated_airflow['AIRFLOW_HOME']}/airflow.db")
-    rows = con.execute(
-        "select task_id, value from xcom where dag_id=? and key='return_value' and map_index=-1 order by timestamp",
-        (DAG_ID,),
-    ).fetchall()
-    con.close()
+    db = f"{migrated_airflow['AIRFLOW_HOME']}/airflow.db"
     reports = {}
-    for task_id, value in rows:
-        value = json.loads(value)
-        reports[task_id] = json.loads(value) if isinstance(value, str) and value[:1] == "{" else value
+    for task_id in TASKS:
+        reports[task_id] = xcom_value(db, DAG_ID, task_id)
+        assert reports[task_id] is not None, task_id
     return reports
 
 
