@@ -314,6 +314,16 @@ def _naive(ref_df: Any, cur_df: Any) -> dict[str, Any]:
     return out
 
 
+def print_load() -> None:
+    """One-second sample of the CPU time other processes use, printed (with a warning when busy)."""
+    meter = CpuMeter()
+    time.sleep(1.0)
+    _, others = meter.stop()
+    print(f"  load    : {others:.2f} CPUs busy with other processes (1 s sample), 1-min load average {_load():.2f}")
+    if others > 0.25:
+        print("  WARNING : the machine is busy; timings will be slower and noisier than on an idle machine")
+
+
 def _engine_summary(report: dict[str, Any]) -> dict[str, Any]:
     cols = {}
     for name, r in report["columns"].items():
@@ -643,12 +653,7 @@ def parent_main(args: argparse.Namespace) -> int:
     print(f"  stream  : batch_size={STREAM_BATCH_ROWS}, Parquet row groups of {GEN_CHUNK_ROWS} rows, snappy")
     if args.cpus:
         print(f"  pinned  : each case runs on CPUs 0-{args.cpus - 1} (taskset)")
-    meter = CpuMeter()
-    time.sleep(1.0)
-    _, others = meter.stop()
-    print(f"  load    : {others:.2f} CPUs busy with other processes (1 s sample), 1-min load average {_load():.2f}")
-    if others > 0.25:
-        print("  WARNING : the machine is busy; timings will be slower and noisier than on an idle machine")
+    print_load()
     print()
 
     results: dict[int, dict[str, dict[str, Any]]] = {}

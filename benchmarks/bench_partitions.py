@@ -80,6 +80,7 @@ from bench_engine import (  # noqa: E402  (same data, generator and helpers as t
     _versions,
     data_paths,
     ensure_data,
+    print_load,
 )
 from bench_pushdown import _peak_mb  # noqa: E402  (VmHWM: this process's own peak RSS)
 
@@ -752,12 +753,7 @@ def parent_main(args: argparse.Namespace) -> int:
         f"  data    : {_fmt_rows(args.rows)} current rows x {len(NUMERIC_COLUMNS)} numeric columns, seed {args.seed}, "
         f"{args.parts} partitions, batches of {args.batch_size:,} rows (pre_buffer=False), in {data_dir}"
     )
-    meter = CpuMeter()
-    time.sleep(1.0)
-    _, others = meter.stop()
-    print(f"  load    : {others:.2f} CPUs busy with other processes (1 s sample), 1-min load average {_load():.2f}")
-    if others > 0.25:
-        print("  WARNING : the machine is busy; timings will be slower and noisier than on an idle machine")
+    print_load()
     print()
     started = time.perf_counter()
     _, gen_s, reused = ensure_data(data_dir, args.rows, args.seed)
