@@ -26,6 +26,7 @@ import contextlib
 import json
 import secrets
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep
@@ -191,7 +192,8 @@ def create_app(mount_prefix: str = "/drift") -> FastAPI:
     ) -> HTMLResponse:
         _require_dag(session, dag_id)
         history = _history(session, dag_id, limit)
-        return _html(render_dag_page(history, json_href=f"../../api/dags/{_quote(dag_id)}/history?limit={limit}"))
+        json_href = f"../../api/dags/{quote(dag_id, safe='')}/history?limit={limit}"
+        return _html(render_dag_page(history, json_href=json_href))
 
     @app.get("/api/dags/{dag_id}/history", dependencies=_dag_access)
     def dag_history(
@@ -214,12 +216,6 @@ def create_app(mount_prefix: str = "/drift") -> FastAPI:
         return _html(_read_report(session, dag_id, run_id, task_id, map_index))
 
     return app
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
 
 
 def _read_report(session: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
